@@ -1,0 +1,57 @@
+"""Helpers shared by the device test modules; runs under CPython and MicroPython.
+
+The MicroPython runtime runner copies the vectors to ``/vectors``; under CPython they
+are read from ``host_tests/vectors`` next to this folder.
+"""
+
+import json
+
+try:
+    from binascii import unhexlify as _unhexlify
+except ImportError:  # pragma: no cover
+    _unhexlify = bytes.fromhex
+
+_VECTOR_DIRS = ("/vectors",)
+
+
+def _candidate_dirs():
+    dirs = list(_VECTOR_DIRS)
+    here = __file__.replace("\\", "/")
+    if "/" in here:
+        base = here.rsplit("/", 1)[0]
+        dirs.insert(0, base + "/../vectors")
+    return dirs
+
+
+def load_vectors(name):
+    """Return the parsed JSON vector file ``name`` (e.g. ``"sec1.json"``)."""
+    last = None
+    for folder in _candidate_dirs():
+        try:
+            with open(folder + "/" + name) as f:
+                return json.load(f)
+        except OSError as exc:
+            last = exc
+    raise last
+
+
+def unhex(text):
+    """Hex string to bytes (None stays None)."""
+    if text is None:
+        return None
+    return _unhexlify(text)
+
+
+class FixedRandom:
+    """Deterministic randomness source: returns queued byte strings in order."""
+
+    def __init__(self, *chunks):
+        self.chunks = list(chunks)
+
+    def __call__(self, n):
+        if not self.chunks:
+            raise AssertionError("no more fixed random bytes queued")
+        chunk = self.chunks.pop(0)
+        if len(chunk) != n:
+            raise AssertionError("asked for %d random bytes, queued %d" % (n, len(chunk)))
+        return chunk
