@@ -43,15 +43,13 @@ def unhex(text):
 
 
 class FixedRandom:
-    """Deterministic randomness source: returns queued byte strings in order."""
+    """Deterministic randomness source: each request for n bytes gets the first queued chunk of length n."""
 
     def __init__(self, *chunks):
         self.chunks = list(chunks)
 
     def __call__(self, n):
-        if not self.chunks:
-            raise AssertionError("no more fixed random bytes queued")
-        chunk = self.chunks.pop(0)
-        if len(chunk) != n:
-            raise AssertionError("asked for %d random bytes, queued %d" % (n, len(chunk)))
-        return chunk
+        for i, chunk in enumerate(self.chunks):
+            if len(chunk) == n:
+                return self.chunks.pop(i)
+        raise AssertionError("no fixed random chunk of %d bytes queued" % n)
