@@ -13,14 +13,14 @@ class Sec0(unittest.TestCase):
         self.pc = Protocomm(Security0())
         self.pc.set_security_endpoint("prov-session")
         self.pc.set_version_endpoint("proto-ver", version_info.render(0))
-        self.pc.add_endpoint("echo", lambda sid, plain: plain[::-1])
+        self.pc.add_endpoint("echo", lambda sid, plain: b"<" + plain + b">")
 
     def test_handshake_bytes(self):
         self.pc.open_session(1)
         self.assertEqual(self.pc.handle(1, "prov-session", unhex("5203a20100")), unhex("52050801aa0100"))
 
     def test_requests_work_without_a_handshake_or_session(self):
-        self.assertEqual(self.pc.handle(None, "echo", b"abc"), b"cba")
+        self.assertEqual(self.pc.handle(None, "echo", b"abc"), b"<abc>")
 
     def test_wrong_sec_ver_and_garbage_fail(self):
         self.pc.open_session(1)

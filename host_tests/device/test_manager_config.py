@@ -1,0 +1,151 @@
+"""The settings file the manager is built from: defaults, merging, and every way to get it wrong."""
+
+import os
+import unittest
+
+from wifiprov import config
+
+
+def _scratch(name):
+    try:
+        import tempfile
+    except ImportError:  # MicroPython: the runner's file system root is writable
+        return "/" + name
+    return tempfile.mkdtemp() + "/" + name
+
+
+def _has_bluetooth():
+    try:
+        import bluetooth  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Defaults(unittest.TestCase):
+    def test_missing_file_gives_the_documented_defaults(self):
+        lines = []
+        settings = config.load(_scratch("absent.json"), lines.append)
+        expected_transport = "ble" if _has_bluetooth() else "softap"
+        self.assertEqual(settings["transport"], expected_transport)
+        self.assertEqual(len(lines), 1)
+        self.assertTrue(lines[0].startswith("transport: " + expected_transport + " (default: "))
+        self.assertEqual(settings["security"], 1)
+        self.assertEqual(settings["pop"], "abcd1234")
+        self.assertEqual(settings["sec2_username"], "wifiprov")
+        self.assertIsNone(settings["sec2_password"])
+        self.assertEqual(settings["sec2_salt"], "036ee0c7bcb9eda84c9eac97d93decf4")
+        self.assertEqual(len(settings["sec2_verifier"]), 768)
+        self.assertIsNone(settings["service_name"])
+        self.assertEqual(settings["service_prefix"], "PROV_")
+        self.assertIsNone(settings["softap_password"])
+        self.assertEqual(settings["http_port"], 80)
+        self.assertEqual(settings["wifi_conn_attempts"], 5)
+        self.assertEqual(settings["scan_max_entries"], 16)
+        self.assertTrue(settings["auto_stop"])
+        self.assertEqual(settings["auto_stop_delay_ms"], 1000)
+        self.assertTrue(settings["reset_on_failure"])
+        self.assertEqual(settings["app_info"], [])
+        self.assertFalse(settings["show_qr"])
+        self.assertEqual(settings["ble_service_uuid"], "021a9004-0382-4aea-bff4-6b3f1c5adfb4")
+        self.assertFalse(settings["keep_ble"])
+        self.assertEqual(len(settings), 20)
+
+    def test_defaults_are_fresh_copies(self):
+        a = config.defaults()
+        a["app_info"].append("x")
+        self.assertEqual(config.defaults()["app_info"], [])
+
+
+class FromFile(unittest.TestCase):
+    def setUp(self):
+        self.path = _scratch("wifiprov_settings.json")
+
+    def tearDown(self):
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+
+    def _load(self, text):
+        with open(self.path, "w") as f:
+            f.write(text)
+        return config.load(self.path)
+
+    def test_values_override_defaults(self):
+        settings = self._load(
+            '{"transport": "softap", "security": 0, "service_name": "Lamp", "softap_password": "12345678",'
+            ' "wifi_conn_attempts": 0, "auto_stop": false,'
+            ' "app_info": [{"label": "my_app", "ver": "1.0.2", "cap": ["cloud"]}]}'
+        )
+        self.assertEqual((settings["transport"], settings["security"], settings["service_name"]), ("softap", 0, "Lamp"))
+        self.assertEqual(settings["wifi_conn_attempts"], 0)
+        self.assertFalse(settings["auto_stop"])
+        self.assertEqual(settings["app_info"][0]["cap"], ["cloud"])
+        self.assertEqual(settings["pop"], "abcd1234")
+
+    def test_not_json_or_not_an_object(self):
+        for text in ("{", "[1, 2]", "nul"):
+            with self.assertRaises(ValueError):
+                self._load(text)
+
+    def test_sec2_password_alone_means_dev_mode(self):
+        settings = self._load('{"security": 2, "sec2_password": "pw69"}')
+        self.assertIsNone(settings["sec2_salt"])
+        self.assertIsNone(settings["sec2_verifier"])
+        self.assertEqual(settings["sec2_password"], "pw69")
+
+
+class Errors(unittest.TestCase):
+    def _bad(self, given, fragment):
+        with self.assertRaises(ValueError) as ctx:
+            config.merge(given)
+        self.assertIn(fragment, str(ctx.exception))
+
+    def test_unknown_key_is_named(self):
+        self._bad({"secruity": 1}, "secruity")
+
+    def test_wrong_types(self):
+        self._bad({"security": "1"}, "security")
+        self._bad({"security": True}, "security")
+        self._bad({"auto_stop": 1}, "auto_stop")
+        self._bad({"pop": 1234}, "pop")
+        self._bad({"app_info": {}}, "app_info")
+        self._bad({"service_prefix": None}, "service_prefix")
+        self._bad({"transport": 5}, "transport")
+
+    def test_bad_values(self):
+        self._bad({"transport": "wifi"}, "transport")
+        self._bad({"security": 3}, "security")
+        self._bad({"http_port": 0}, "http_port")
+        self._bad({"scan_max_entries": 0}, "scan_max_entries")
+        self._bad({"scan_max_entries": 256}, "scan_max_entries")
+        self._bad({"wifi_conn_attempts": -1}, "wifi_conn_attempts")
+        self._bad({"auto_stop_delay_ms": 99}, "auto_stop_delay_ms")
+        self._bad({"softap_password": "short"}, "softap_password")
+        self._bad({"service_name": ""}, "service_name")
+        self._bad({"service_name": "x" * 33}, "service_name")
+        self._bad({"ble_service_uuid": "021a9004"}, "ble_service_uuid")
+        self._bad({"app_info": [{"label": "prov", "ver": "1", "cap": []}]}, "prov")
+        self._bad({"app_info": [{"label": "a", "ver": "1"}]}, "app_info")
+        self._bad({"app_info": [{"label": "a", "ver": "1", "cap": [1]}]}, "cap")
+
+    def test_sec2_combinations(self):
+        self._bad({"sec2_salt": "0102"}, "together")
+        self._bad({"sec2_password": "p", "sec2_salt": "0102", "sec2_verifier": "03"}, "either")
+        self._bad({"sec2_salt": "zz", "sec2_verifier": "03"}, "hex")
+        self._bad({"sec2_salt": "00ff", "sec2_verifier": "03"}, "zero byte")
+        self._bad({"security": 2, "sec2_salt": None, "sec2_verifier": None}, "security 2")
+        settings = config.merge({"security": 2, "sec2_salt": "0102", "sec2_verifier": "0304"})
+        self.assertEqual((settings["sec2_salt"], settings["sec2_verifier"]), ("0102", "0304"))
+
+    def test_extreme_but_valid(self):
+        settings = config.merge(
+            {"transport": "ble", "softap_password": "x" * 64, "service_name": "x" * 32, "http_port": 65535,
+             "wifi_conn_attempts": 255, "scan_max_entries": 255, "auto_stop_delay_ms": 100, "pop": None}
+        )
+        self.assertIsNone(settings["pop"])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,205 @@
+"""The board's settings: one JSON file merged over the defaults, every key and type checked."""
+
+import json
+
+DEFAULT_PATH = "/wifiprov.json"
+
+# The example app's dev-mode SRP pair for "wifiprov" / "abcd1234" (PROTOCOL.md §7.4).
+EXAMPLE_SEC2_SALT = "036ee0c7bcb9eda84c9eac97d93decf4"
+EXAMPLE_SEC2_VERIFIER = (
+    "7c7c85476508946dd636af37d7e8914378cffd616c59d2f83908127238de9e24"
+    "a470261cdfa903c2b270e7b13224da111d9718dc607208cc9ac90c4827e2ae89"
+    "aa1625b804d21a9b3a8f37f6e43a712ee127866eadce28ff5446601fb99687dc"
+    "5740a7d46cc97754dc1682f0ed356ac470ad3d90b5819470d7bc65b2d518e02e"
+    "c3a5f968dd647bb8b73c9cfc00d8717eb79a7cb1b7c2c318342932433e0099e9"
+    "8294e3d82ab09629b7df0e5f08334076529132009f972c896c391ec828054417"
+    "3f68028a9f4461d1f5a17e5a70d2c72381cb3868e42c20bc40577617bd08b896"
+    "bc26eb32466935058c1570d91be9becca938a667f0ad5013197264bf52c234e2"
+    "1b11797472bd345bb1e2fd6673fe716474d04ebc51241940870e9240e621e72d"
+    "4e37762f2ee268c789e8321342068484534ab30c1b4c8d1c519719abae77ffdb"
+    "ecf0109534336bcb3e840fb9d85fb8a0b855533e70f718f5ce7b4ebf27cecea8"
+    "b3be40c5c532293e71649ede8cf675a1e6f653c831a878de5040f762de36b2ba"
+)
+
+_STR = "a string"
+_OPT_STR = "a string or null"
+_INT = "an integer"
+_BOOL = "true or false"
+
+# key: (default, kind)
+_SCHEMA = {
+    "transport": (None, _STR),
+    "security": (1, _INT),
+    "pop": ("abcd1234", _OPT_STR),
+    "sec2_username": ("wifiprov", _STR),
+    "sec2_password": (None, _OPT_STR),
+    "sec2_salt": (EXAMPLE_SEC2_SALT, _OPT_STR),
+    "sec2_verifier": (EXAMPLE_SEC2_VERIFIER, _OPT_STR),
+    "service_name": (None, _OPT_STR),
+    "service_prefix": ("PROV_", _STR),
+    "softap_password": (None, _OPT_STR),
+    "http_port": (80, _INT),
+    "wifi_conn_attempts": (5, _INT),
+    "scan_max_entries": (16, _INT),
+    "auto_stop": (True, _BOOL),
+    "auto_stop_delay_ms": (1000, _INT),
+    "reset_on_failure": (True, _BOOL),
+    "app_info": ([], "a list"),
+    "show_qr": (False, _BOOL),
+    "ble_service_uuid": ("021a9004-0382-4aea-bff4-6b3f1c5adfb4", _STR),
+    "keep_ble": (False, _BOOL),
+}
+
+_RANGES = {
+    "security": (0, 2),
+    "http_port": (1, 65535),
+    "wifi_conn_attempts": (0, 255),
+    "scan_max_entries": (1, 255),
+    "auto_stop_delay_ms": (100, 600000),
+}
+
+
+def defaults():
+    """A fresh dict of every setting at its default (``transport`` still undecided: None)."""
+    out = {}
+    for key, (value, _) in _SCHEMA.items():
+        out[key] = list(value) if isinstance(value, list) else value
+    return out
+
+
+def _type_ok(value, kind):
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _STR:
+        return isinstance(value, str)
+    if kind == _OPT_STR:
+        return value is None or isinstance(value, str)
+    return isinstance(value, list)
+
+
+def _hex_ok(text):
+    if len(text) % 2:
+        return False
+    for ch in text:
+        if ch not in "0123456789abcdefABCDEF":
+            return False
+    return True
+
+
+def _uuid_ok(text):
+    if len(text) != 36:
+        return False
+    for i, ch in enumerate(text):
+        if i in (8, 13, 18, 23):
+            if ch != "-":
+                return False
+        elif ch not in "0123456789abcdefABCDEF":
+            return False
+    return True
+
+
+def _check_app_info(entries):
+    for entry in entries:
+        if not isinstance(entry, dict) or sorted(entry.keys()) != ["cap", "label", "ver"]:
+            raise ValueError('app_info entries must be {"label": ..., "ver": ..., "cap": [...]}')
+        if not isinstance(entry["label"], str) or not isinstance(entry["ver"], str):
+            raise ValueError("app_info label and ver must be strings")
+        if not isinstance(entry["cap"], list) or not all(isinstance(c, str) for c in entry["cap"]):
+            raise ValueError("app_info cap must be a list of strings")
+        if entry["label"] == "prov":
+            raise ValueError('app_info label "prov" is taken')
+
+
+def validate(settings, given=None):
+    """Check a complete settings dict; ``given`` is what the user set (a dict), for the SRP conflicts."""
+    given = given or {}
+    for key, value in settings.items():
+        if key not in _SCHEMA:
+            raise ValueError("unknown setting: " + key)
+        kind = _SCHEMA[key][1]
+        if key == "transport" and value is None:
+            continue
+        if not _type_ok(value, kind):
+            raise ValueError("%s must be %s" % (key, kind))
+        if key in _RANGES:
+            low, high = _RANGES[key]
+            if not low <= value <= high:
+                raise ValueError("%s must be %d..%d" % (key, low, high))
+    if settings["transport"] not in (None, "ble", "softap"):
+        raise ValueError('transport must be "ble" or "softap"')
+    password = settings["softap_password"]
+    if password is not None and not 8 <= len(password) <= 64:
+        raise ValueError("softap_password must be 8..64 characters (or null for an open AP)")
+    name = settings["service_name"]
+    if name is not None and not 1 <= len(name.encode()) <= 32:
+        raise ValueError("service_name must be 1..32 bytes")
+    if not _uuid_ok(settings["ble_service_uuid"]):
+        raise ValueError("ble_service_uuid must look like 021a9004-0382-4aea-bff4-6b3f1c5adfb4")
+    _check_app_info(settings["app_info"])
+    if (given.get("sec2_salt") is None) != (given.get("sec2_verifier") is None):
+        raise ValueError("set sec2_salt and sec2_verifier together")
+    if given.get("sec2_password") is not None and given.get("sec2_salt") is not None:
+        raise ValueError("set either sec2_password (dev mode) or sec2_salt/sec2_verifier, not both")
+    for key in ("sec2_salt", "sec2_verifier"):
+        value = settings[key]
+        if value is not None and (not value or not _hex_ok(value)):
+            raise ValueError(key + " must be hex")
+    if settings["security"] == 2 and settings["sec2_salt"] is None and settings["sec2_password"] is None:
+        raise ValueError("security 2 needs sec2_salt/sec2_verifier or sec2_password")
+    if settings["sec2_salt"] is not None and settings["sec2_salt"][:2] == "00":
+        raise ValueError("sec2_salt must not start with a zero byte (esp_prov cannot log in)")
+
+
+def _default_transport(log):
+    try:
+        import bluetooth  # noqa: F401
+
+        transport, why = "ble", "the board has Bluetooth"
+    except ImportError:
+        transport, why = "softap", "no bluetooth module on this board"
+    if log is not None:
+        log("transport: %s (default: %s)" % (transport, why))
+    return transport
+
+
+def merge(given, log=None):
+    """The settings for ``given`` (a dict of the user's values) merged over the defaults.
+
+    A ``sec2_password`` given without ``sec2_salt``/``sec2_verifier`` clears both, so the
+    device derives a pair from the password at start (dev mode). Without ``transport`` the
+    default is BLE where the ``bluetooth`` module exists, else SoftAP; ``log(text)`` gets a
+    line saying which and why. Raises ``ValueError`` naming the first unknown key, wrong
+    type or bad value.
+    """
+    settings = defaults()
+    for key, value in given.items():
+        if key not in _SCHEMA:
+            raise ValueError("unknown setting: " + key)
+        settings[key] = value
+    if given.get("sec2_password") is not None and given.get("sec2_salt") is None:
+        settings["sec2_salt"] = None
+        settings["sec2_verifier"] = None
+    validate(settings, given)
+    if settings["transport"] is None:
+        settings["transport"] = _default_transport(log)
+    return settings
+
+
+def load(path=DEFAULT_PATH, log=None):
+    """The settings in the JSON object at ``path`` (a missing file means all defaults); see ``merge``."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = "{}"
+    try:
+        given = json.loads(text)
+    except ValueError:
+        raise ValueError(path + " is not valid JSON")
+    if not isinstance(given, dict):
+        raise ValueError(path + " must hold a JSON object")
+    if not text.rstrip().endswith("}"):  # v1.23's json.loads("{") gives {}: a cut-off file
+        raise ValueError(path + " is not valid JSON")
+    return merge(given, log)

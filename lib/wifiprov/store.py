@@ -1,0 +1,170 @@
+"""Stored Wi-Fi credentials that survive a power loss at any moment: the old or the new pair, never a torn one.
+
+One record format for both back ends: ``"WP" 01 | seq (4, big-endian) | len ssid | len passphrase
+| 4 bytes of SHA-256 over all that``. ``NvsStore`` (``esp32.NVS``) keeps two slots and writes
+a new record, with the next sequence number, into the slot that does *not* hold the current
+one; ``load()`` takes the valid record with the newest sequence number, so an interrupted or
+torn write leaves the previous record in charge. ``FileStore`` (host, virtual board) writes a
+temporary file and renames it over the real one.
+"""
+
+from micropython import const
+import hashlib
+import os
+
+_MAGIC = b"WP\x01"
+_HEADER = const(7)  # magic (3) + sequence number (4)
+_DIGEST = const(4)
+_RECORD_MAX = const(112)  # 7 + 1 + 32 + 1 + 64 + 4 = 109
+_SEQ_MASK = const(0xFFFFFFFF)
+_SEQ_HALF = const(0x80000000)
+_SSID_MAX = const(32)
+_PASSPHRASE_MAX = const(64)
+_SLOTS = ("cred0", "cred1")
+
+
+def _digest(data):
+    return hashlib.sha256(data).digest()[:_DIGEST]
+
+
+def encode_record(seq, ssid, passphrase):
+    """The record bytes for ``seq``, ``ssid`` (≤ 32 bytes) and ``passphrase`` (≤ 64 bytes)."""
+    if len(ssid) > _SSID_MAX or len(passphrase) > _PASSPHRASE_MAX:
+        raise ValueError("credentials too long")
+    body = _MAGIC + (seq & _SEQ_MASK).to_bytes(4, "big") + bytes((len(ssid),)) + ssid
+    body += bytes((len(passphrase),)) + passphrase
+    return body + _digest(body)
+
+
+def decode_record(data):
+    """``(seq, ssid, passphrase)`` from record bytes, or ``None`` if they are not a whole, intact record."""
+    data = bytes(data)
+    if len(data) < _HEADER + 2 + _DIGEST or data[:3] != _MAGIC:
+        return None
+    body = data[:-_DIGEST]
+    if _digest(body) != data[-_DIGEST:]:
+        return None
+    pos = _HEADER
+    ssid_len = body[pos]
+    ssid = body[pos + 1 : pos + 1 + ssid_len]
+    pos += 1 + ssid_len
+    if pos >= len(body):
+        return None
+    pass_len = body[pos]
+    if pos + 1 + pass_len != len(body):
+        return None
+    return int.from_bytes(body[3:_HEADER], "big"), ssid, body[pos + 1 :]
+
+
+def _newer(a, b):
+    """True if sequence number ``a`` comes after ``b`` (serial-number arithmetic, so it wraps)."""
+    return 0 < ((a - b) & _SEQ_MASK) < _SEQ_HALF
+
+
+class NvsStore:
+    """Credentials in an ``esp32.NVS`` namespace, as two alternately written slots."""
+
+    def __init__(self, esp32_module, namespace="wifiprov"):
+        self._nvs = esp32_module.NVS(namespace)
+        self._buf = bytearray(_RECORD_MAX)
+
+    def _slot(self, key):
+        try:
+            length = self._nvs.get_blob(key, self._buf)
+        except OSError:  # missing, or longer than any record we write
+            return None
+        return decode_record(memoryview(self._buf)[:length])
+
+    def _newest(self):
+        """``(index, record)`` of the newest valid slot, or ``(None, None)``; also the slot list."""
+        records = [self._slot(key) for key in _SLOTS]
+        best = None
+        for i, record in enumerate(records):
+            if record is not None and (best is None or _newer(record[0], records[best][0])):
+                best = i
+        return best, records
+
+    def load(self):
+        """``(ssid, passphrase)`` as bytes, or ``None`` when nothing is stored."""
+        best, records = self._newest()
+        if best is None:
+            return None
+        return records[best][1], records[best][2]
+
+    def save(self, ssid, passphrase):
+        """Replace the stored credentials; a crash meanwhile leaves the old or the new pair."""
+        ssid = bytes(ssid)
+        passphrase = bytes(passphrase)
+        best, records = self._newest()
+        if best is None:
+            seq, target = 1, 0
+        else:
+            current = records[best]
+            if current[1] == ssid and current[2] == passphrase:
+                return
+            seq, target = current[0] + 1, 1 - best
+        self._nvs.set_blob(_SLOTS[target], encode_record(seq, ssid, passphrase))
+        self._nvs.commit()
+
+    def erase(self):
+        """Forget the credentials: the older slot goes first, so a crash never revives older ones."""
+        best, _ = self._newest()
+        order = (1, 0) if best == 0 else (0, 1)
+        for i in order:
+            try:
+                self._nvs.erase_key(_SLOTS[i])
+            except OSError:  # not there
+                continue
+            self._nvs.commit()
+
+
+class FileStore:
+    """Credentials in one file, replaced through ``<path>.tmp`` and a rename."""
+
+    def __init__(self, path):
+        self._path = path
+        self._tmp = path + ".tmp"
+
+    def _read(self, path):
+        try:
+            with open(path, "rb") as f:
+                data = f.read(_RECORD_MAX + 1)
+        except OSError:
+            return None
+        return decode_record(data)
+
+    def load(self):
+        """``(ssid, passphrase)`` as bytes, or ``None`` when nothing is stored."""
+        # The temporary file only counts when the real one is gone: a rename that had to
+        # remove the target first (FAT) was interrupted.
+        for path in (self._path, self._tmp):
+            record = self._read(path)
+            if record is not None:
+                return record[1], record[2]
+        return None
+
+    def save(self, ssid, passphrase):
+        """Replace the stored credentials; a crash meanwhile leaves the old or the new pair."""
+        ssid = bytes(ssid)
+        passphrase = bytes(passphrase)
+        if self.load() == (ssid, passphrase):
+            return
+        with open(self._tmp, "wb") as f:
+            f.write(encode_record(0, ssid, passphrase))
+            f.flush()
+            sync = getattr(os, "fsync", None)  # CPython only; MicroPython's close() writes through
+            if sync is not None:
+                sync(f.fileno())
+        try:
+            os.rename(self._tmp, self._path)
+        except OSError:  # a file system whose rename does not replace
+            os.remove(self._path)
+            os.rename(self._tmp, self._path)
+
+    def erase(self):
+        """Forget the credentials (the temporary file first, so it cannot stand in afterwards)."""
+        for path in (self._tmp, self._path):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
