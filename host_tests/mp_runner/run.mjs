@@ -11,7 +11,8 @@
 //   test_module    names (test_x, test_x.py or a path) of modules in host_tests/device to run;
 //                  default: every host_tests/device/test_*.py
 //   --tests-dir D  take test modules from D instead of host_tests/device (runner self-test)
-//   --script F     run F as __main__ (top-level `await` allowed), copied with its sibling .py
+//   --script F     run F as __main__ (top-level `await` allowed; lines "#@phase" split it into
+//                  separately run chunks, between which the GC really collects), copied with its sibling .py
 //                  files to /script (first on sys.path); sys.argv = ['/script/F', args...];
 //                  exit status 1 if it raised, the SystemExit code if it called sys.exit
 //
@@ -517,7 +518,14 @@ async function runScript(mp, opts, header, failedOutside, flushAll) {
     'del _wp_name\n');
   process.stderr.write(`${header}, script ${opts.script}\n`);
   try {
-    await mp.runPythonAsync(fs.readFileSync(opts.script, 'utf8'));
+    // A line "#@phase" splits the script into chunks run by separate calls in the same
+    // interpreter: this build's gc.collect() frees nothing until a call returns, so heap
+    // measurements must straddle a phase boundary. Padding keeps traceback line numbers.
+    let offset = 0;
+    for (const chunk of fs.readFileSync(opts.script, 'utf8').split(/^(?=#@phase\b)/m)) {
+      await mp.runPythonAsync('\n'.repeat(offset) + chunk);
+      offset += chunk.split('\n').length - 1;
+    }
     flushAll();
     return 0;
   } catch (e) {
