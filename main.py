@@ -112,11 +112,12 @@ async def provision(settings, wifi, store):
     prov = manager.ProvisioningManager(settings, wifi, store, Logger("wifi_prov_mgr"))
     prov.add_listener(_event_logger(settings))
     prov.add_endpoint(CUSTOM_ENDPOINT, custom_data)
-    prov.start()
+    prov.prepare()
     wifi.ap_start(prov.service_name, settings["softap_password"])
     address = network.WLAN(network.AP_IF).ifconfig()[0]
     http = HttpTransport(prov.protocomm, address, settings["http_port"], log=Logger("protocomm_httpd").warn)
     await http.start()
+    prov.start()
     print_qr(settings, qr_payload(settings, prov.service_name, "softap"))
     await prov.wait()
     await http.stop()

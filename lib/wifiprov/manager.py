@@ -176,10 +176,12 @@ class ProvisioningManager:
         """All endpoint names in BLE characteristic order: the built-in ones, then custom ones."""
         return list(ENDPOINTS) + [name for name, _ in self._custom]
 
-    def start(self):
-        """Build the security scheme, protocomm and endpoints; the transport is the caller's."""
+    def prepare(self):
+        """Build the security scheme, protocomm and endpoints, so a transport can be made over ``protocomm``."""
         if self.state != STATE_IDLE:
             raise ValueError("provisioning already running")
+        if self.protocomm is not None:
+            return
         security = self._make_security()
         security.on_event = self._on_security_event
         pc = Protocomm(security, self._log.warn if self._log else None)
@@ -198,6 +200,13 @@ class ProvisioningManager:
         if prepare is not None:
             prepare()
         self.protocomm = pc
+
+    def start(self):
+        """Start provisioning (``prepare()`` first if needed); call once the transport is serving.
+
+        Logs the service-name line clients wait for and emits EVENT_START.
+        """
+        self.prepare()
         self._new_run()
         self.done = False
         self.state = STATE_STARTED

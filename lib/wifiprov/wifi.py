@@ -157,6 +157,10 @@ class WifiAdapter:
             self._started = None
             return ATTEMPT_CONNECTED, status
         elapsed = ticks_diff(now_ms, self._started)
+        if status != self._stale:
+            # The driver has reported something new since connect(): from now on a code equal
+            # to the previous attempt's is this attempt's own outcome.
+            self._stale = None
         if status in (STAT_IDLE, STAT_CONNECTING, _REASON_ASSOC_LEAVE) or (
             status == self._stale and elapsed < _STALE_SETTLE_MS
         ):
