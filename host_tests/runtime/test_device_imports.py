@@ -7,7 +7,7 @@ the MicroPython-runtime suite alone would not catch such an import.
 import ast
 import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Built into ESP32/S2/C3 firmware v1.22+ (frozen asyncio included), or installed by `make deploy`.
 BOARD_MODULES = {

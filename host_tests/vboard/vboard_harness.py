@@ -14,7 +14,7 @@ import time
 from wifiprov_host.client import ProvClient
 from wifiprov_host.transport_http import HttpTransport
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VBOARD = os.path.join(ROOT, "scripts", "vboard.py")
 PROV = os.path.join(ROOT, "scripts", "prov.py")
 

@@ -21,7 +21,7 @@ from wifiprov_host import cli, qr
 from wifiprov_host.replay import ReplayDevice
 from wifiprov_host.transport_memory import MemoryTransport
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEC2 = load_vectors("sec2.json")
 
 ESP_PROV_FLAGS = ["--transport", "--service_name", "--sec_ver", "--pop", "--sec2_username", "--sec2_pwd",

@@ -7,7 +7,7 @@ import sys
 
 from wifiprov import pbcodec, pbmessages
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_regenerating_tables_gives_identical_output():
