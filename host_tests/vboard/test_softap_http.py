@@ -246,15 +246,3 @@ def test_idle_keep_alive_connection_is_not_timed_out():
         assert client.request(b"/echo", b"2")[2] == b"echo:2"
     finally:
         b.close()
-
-
-def test_requests_per_second_on_loopback(board, capsys):
-    client = board.connect()
-    count = 500
-    started = time.monotonic()
-    for _ in range(count):
-        client.request(b"/echo", b"x" * 64)
-    rate = count / (time.monotonic() - started)
-    with capsys.disabled():
-        print("\n  softap keep-alive echo (64 B, sec0, CPython): %.0f requests/s" % rate)
-    assert rate > 50
