@@ -26,11 +26,16 @@ log = Logger("app")
 
 
 def _text(data):
-    """Bytes from a client as text for the console (escaped if not UTF-8)."""
+    """Bytes from a client as one line of console text: control characters are escaped, so a
+    client cannot start lines of its own (e.g. a fake "Provisioning successful")."""
     try:
-        return bytes(data).decode()
+        text = bytes(data).decode()
     except UnicodeError:
         return repr(bytes(data))
+    out = []
+    for ch in text:
+        out.append(ch if " " <= ch != "\x7f" else "\\x%02x" % ord(ch))
+    return "".join(out)
 
 
 def _json_string(text):
@@ -100,27 +105,68 @@ def _event_logger(settings):
             log.error("Received invalid security parameters for establishing secure session!")
         elif event == manager.EVENT_SESSION_CREDENTIALS_MISMATCH:
             log.error("Received incorrect username and/or PoP for establishing secure session!")
+        elif event == manager.EVENT_SESSIONS_CLOSED:
+            how = "reboot" if settings["unlock_button_pin"] is None else "reboot or press the button"
+            log.error("Provisioning closed after %d failed sessions: %s to open it again" % (data, how))
 
     return on_event
 
 
+async def unlock_on_button(prov, pin_number):
+    """Poll the button (pulled up, low while pressed) until provisioning ends; a press reopens
+    provisioning that failed sessions closed (or cuts a back-off short)."""
+    from machine import Pin
+
+    pin = Pin(pin_number, Pin.IN, Pin.PULL_UP)
+    was_up = True
+    while not prov.done:
+        up = pin.value()
+        if was_up and not up and not prov.accepting_sessions():  # pressed just now
+            log.info("Button pressed: provisioning open again")
+            prov.unlock()
+        was_up = up
+        await asyncio.sleep(0.1)
+
+
+def _ble_transport_class():
+    """``wifiprov.ble.BleTransport``, or None (said on the console) where BLE cannot run."""
+    try:
+        from wifiprov.ble import BleTransport
+    except ImportError as exc:  # ESP32-S2: no bluetooth module; or aioble not installed
+        hint = " (install it: mpremote mip install aioble)" if "aioble" in str(exc) else ""
+        log.warn("BLE not available: %s%s; provisioning over SoftAP instead" % (exc, hint))
+        return None
+    return BleTransport
+
+
+def _ble_link(connected):
+    log.info("BLE transport: Connected!" if connected else "BLE transport: Disconnected!")
+
+
 async def provision(settings, wifi, store):
-    """Run the provisioning service until it has ended (credentials worked, SoftAP off)."""
+    """Run the provisioning service until it has ended (credentials worked, SoftAP or BLE off)."""
     log.info("Starting provisioning")
-    if settings["transport"] == "ble":
-        log.warn("BLE transport is not part of this build yet: provisioning over SoftAP instead")
+    ble_class = _ble_transport_class() if settings["transport"] == "ble" else None
     prov = manager.ProvisioningManager(settings, wifi, store, Logger("wifi_prov_mgr"))
     prov.add_listener(_event_logger(settings))
     prov.add_endpoint(CUSTOM_ENDPOINT, custom_data)
     prov.prepare()
-    wifi.ap_start(prov.service_name, settings["softap_password"])
-    address = network.WLAN(network.AP_IF).ifconfig()[0]
-    http = HttpTransport(prov.protocomm, address, settings["http_port"], log=Logger("protocomm_httpd").warn)
-    await http.start()
+    if ble_class is not None:
+        server = ble_class(prov.protocomm, prov.endpoint_names(), prov.service_name,
+                           service_uuid=settings["ble_service_uuid"], keep_ble=settings["keep_ble"],
+                           force_encryption=settings["ble_force_encryption"],
+                           log=Logger("wifi_prov_scheme_ble"), on_link=_ble_link)
+    else:
+        wifi.ap_start(prov.service_name, settings["softap_password"])
+        address = network.WLAN(network.AP_IF).ifconfig()[0]
+        server = HttpTransport(prov.protocomm, address, settings["http_port"], log=Logger("protocomm_httpd").warn)
+    await server.start()
     prov.start()
-    print_qr(settings, qr_payload(settings, prov.service_name, "softap"))
+    if settings["unlock_button_pin"] is not None:
+        asyncio.create_task(unlock_on_button(prov, settings["unlock_button_pin"]))
+    print_qr(settings, qr_payload(settings, prov.service_name, "ble" if ble_class else "softap"))
     await prov.wait()
-    await http.stop()
+    await server.stop()
 
 
 async def work(wifi, connected):

@@ -21,3 +21,11 @@ for path in (
 ):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def parametrize_fixtures():
+    """Turns off pytest-embedded's per-test set-up, which only host_tests/board needs (its conftest restores it)."""

@@ -9,7 +9,12 @@ a restart finds the stored credentials), ``machine`` (MAC, reset) and ``cryptoli
 The SoftAP's HTTP server listens on 127.0.0.1:PORT instead of 192.168.4.1:80.
 
 The board runs in a child process; ``machine.reset()`` ends it and it boots again, the
-way a board restarts while the serial port stays open.
+way a board restarts while the serial port stays open. On the pty the board has
+MicroPython's REPL (``scripts/vboard_repl.py``): Ctrl-C stops the application and gives
+``>>>``, Ctrl-D soft-resets, Ctrl-A is the raw REPL that ``mpremote`` and pytest-embedded
+use; the board's file system (``/wifiprov.json`` and whatever ``mpremote cp`` puts there)
+is ``STATE/flash``. With ``--flash DIR`` the board runs what is deployed in DIR instead
+of the repository: ``make deploy PORT=<the pty>`` fills it like a real board's flash.
 
     python scripts/vboard.py --http-port 8080 --sec 1 --pop abcd1234
     python scripts/prov.py --transport softap --service_name 127.0.0.1:8080 --sec_ver 1 \\
@@ -34,12 +39,18 @@ LIB = os.path.join(ROOT, "lib")
 DEFAULT_WORLD = os.path.join(ROOT, "scripts", "vboard_world.example.json")
 DEFAULT_STATE = os.path.join(tempfile.gettempdir(), "wifiprov-vboard")
 DEFAULT_HTTP_PORT = 8080
+DEFAULT_BLE_PORT = 8081
 
 WORLD_FILE = "world.json"  # the world the board lives in
+FLASH_DIR = "flash"  # the board's file system (without --flash)
 CONFIG_FILE = "wifiprov.json"  # the board's /wifiprov.json
 NVS_FILE = "nvs.json"  # committed esp32.NVS contents
 
-_RESET_EXIT = 3  # the board process asks to be booted again
+# Exit codes of the board process that ask for another boot, and how it boots then.
+_RESET_EXIT = 3  # machine.reset()
+_SOFT_RESET_EXIT = 4  # soft reset: boot.py, main.py, the friendly REPL
+_RAW_RESET_EXIT = 5  # soft reset from the raw REPL: boot.py only, back to the raw REPL
+_REBOOT = {_RESET_EXIT: "hard", _SOFT_RESET_EXIT: "soft", _RAW_RESET_EXIT: "raw"}
 _TICKS_PERIOD = 1 << 30  # MicroPython's ticks wrap here
 
 
@@ -83,11 +94,28 @@ def _reset(cause):
     os._exit(_RESET_EXIT)
 
 
-def run_board(state):
-    """Boot the board whose world, settings and NVS live in ``state`` (runs until reset or error)."""
+def _board_args(argv):
+    parser = argparse.ArgumentParser(prog="vboard.py --board")
+    parser.add_argument("state")
+    parser.add_argument("--boot", choices=("power", "hard", "soft", "raw"), default="power")
+    parser.add_argument("--console", action="store_true", help="serve the REPL on stdin/stdout")
+    parser.add_argument("--flash", help="run the code deployed in this directory")
+    parser.add_argument("--ble-port", type=int, help="offer the simulated BLE radio to --ble-sim centrals here")
+    return parser.parse_args(argv)
+
+
+def run_board(argv):
+    """Boot the board whose world, settings and NVS live in the state directory (runs until reset or error)."""
+    args = _board_args(argv)
+    state = args.state
     with open(os.path.join(state, WORLD_FILE)) as f:
         world = json.load(f)
-    sys.path[:0] = [DEVSIM, LIB]
+    flash = args.flash or os.path.join(state, FLASH_DIR)
+    code = flash if args.flash else ROOT
+    lib = os.path.join(code, "lib")
+    sys.path[:0] = [DEVSIM, flash, lib] if args.flash else [DEVSIM, lib]
+    if args.flash:
+        sys.dont_write_bytecode = True  # no __pycache__ on the board's file system
     _install_micropython_time()
     import esp32
     import machine
@@ -95,17 +123,44 @@ def run_board(state):
 
     network.configure(world)
     esp32.configure(os.path.join(state, NVS_FILE))
-    machine.set_reset_hook(_reset)
-    from wifiprov import config
+    if args.ble_port:
+        import bluetooth
+        from ble_central import AirServer
 
-    config.DEFAULT_PATH = os.path.join(state, CONFIG_FILE)  # the board's /wifiprov.json
-    sys.stdout.reconfigure(line_buffering=True)
+        AirServer(bluetooth.air(), "127.0.0.1", args.ble_port)
+    # An ESP32 says SOFT_RESET after machine.reset() (esp_restart) and keeps that through soft reboots.
+    machine.set_reset_hook(_reset, machine.PWRON_RESET if args.boot == "power" else machine.SOFT_RESET)
     try:
-        for name in ("boot.py", "main.py"):
-            runpy.run_path(os.path.join(ROOT, name), run_name="__main__")
-    except KeyboardInterrupt:
-        return 130
-    return 0
+        from wifiprov import config
+    except ImportError:  # nothing deployed yet
+        config = None
+    if config is not None:
+        config.DEFAULT_PATH = os.path.join(flash, CONFIG_FILE)  # the board's /wifiprov.json
+    sys.stdout.reconfigure(line_buffering=True)
+    scripts = [name for name in ("boot.py", "main.py") if os.path.exists(os.path.join(code, name))]
+    if not args.console:
+        try:
+            for name in scripts:
+                runpy.run_path(os.path.join(code, name), run_name="__main__")
+        except KeyboardInterrupt:
+            return 130
+        return 0
+
+    import vboard_repl
+
+    console = vboard_repl.Console(lib)
+    namespace = vboard_repl.board_namespace(vboard_repl.BoardFs(flash))
+    try:
+        for name in scripts:
+            if name == "main.py" and args.boot == "raw":
+                break
+            console.run_file(namespace, os.path.join(code, name), name)
+        raw = console.serve(namespace, args.boot == "raw")
+    except vboard_repl.SoftReset as reset:
+        console.write(vboard_repl.SOFT_REBOOT)
+        raw = reset.raw
+    sys.stdout.flush()
+    return _RAW_RESET_EXIT if raw else _SOFT_RESET_EXIT
 
 
 # ---------------------------------------------------------------- the supervisor ("USB cable")
@@ -117,8 +172,13 @@ def _parse(argv):
         epilog="Without --world the default world (%s) is used. The state directory keeps the "
         "board's NVS (stored credentials) between runs; --reset-state erases it first." % DEFAULT_WORLD,
     )
+    parser.add_argument("--transport", choices=("softap", "ble"), default="softap",
+                        help="provisioning transport (default softap); ble uses the simulated radio")
     parser.add_argument("--http-port", type=int, default=DEFAULT_HTTP_PORT, metavar="PORT",
                         help="SoftAP HTTP server port on 127.0.0.1 (default %d)" % DEFAULT_HTTP_PORT)
+    parser.add_argument("--ble-port", type=int, default=DEFAULT_BLE_PORT, metavar="PORT",
+                        help="with --transport ble: where prov.py --ble-sim reaches the simulated radio "
+                        "(127.0.0.1, default %d)" % DEFAULT_BLE_PORT)
     parser.add_argument("--sec", type=int, choices=(0, 1, 2), help="security scheme (board default: 1)")
     parser.add_argument("--pop", help="proof of possession for security 1 (board default: abcd1234; '' = none)")
     parser.add_argument("--sec2-user", metavar="USER", help="security 2 username (default wifiprov)")
@@ -134,7 +194,12 @@ def _parse(argv):
     parser.add_argument("--qr", action="store_true", help="draw the QR code on the console (show_qr)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="any other /wifiprov.json setting, VALUE as JSON (e.g. --set wifi_conn_attempts=2)")
-    parser.add_argument("--pty", action="store_true", help="also offer the console on a pseudo-terminal")
+    parser.add_argument("--pty", action="store_true",
+                        help="also offer the console on a pseudo-terminal, with MicroPython's REPL (mpremote works)")
+    parser.add_argument("--flash", metavar="DIR",
+                        help="run what is deployed in DIR (boot.py, main.py, lib/, wifiprov.json), e.g. by "
+                        "`make deploy PORT=<the pty>`, instead of the repository; its wifiprov.json decides the "
+                        "settings (the settings options and --http-port do not apply)")
     args = parser.parse_args(argv)
     if (args.sec2_salt is None) != (args.sec2_verifier is None):
         parser.error("--sec2-salt and --sec2-verifier go together")
@@ -145,7 +210,7 @@ def _parse(argv):
 
 def _settings(args, parser):
     """The board's /wifiprov.json for ``args`` (checked with the board's own validation)."""
-    settings = {"transport": "softap", "http_port": args.http_port}
+    settings = {"transport": args.transport, "http_port": args.http_port}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep:
@@ -203,7 +268,7 @@ def _world(args, parser):
     return path, world
 
 
-def _describe(world_path, settings, state):
+def _describe(world_path, settings, state, ble_port=DEFAULT_BLE_PORT):
     import network
 
     info = network.world()
@@ -217,10 +282,16 @@ def _describe(world_path, settings, state):
             ap.behaviour or ""))
     nvs = os.path.join(state, NVS_FILE)
     _say("state %s (NVS %s)" % (state, "present" if os.path.exists(nvs) else "empty"))
-    port = settings["http_port"]
-    _say("SoftAP HTTP server: 127.0.0.1:%d (192.168.4.1:80 on a board)" % port)
     security = settings.get("security", 1)
-    hint = "python scripts/prov.py --transport softap --service_name 127.0.0.1:%d --sec_ver %d" % (port, security)
+    if settings.get("transport") == "ble":
+        name = settings.get("service_name") or "PROV_%02X%02X%02X" % tuple(info["mac"][3:])
+        _say("simulated BLE radio: 127.0.0.1:%d, advertising %s" % (ble_port, name))
+        hint = "python scripts/prov.py --transport ble --service_name %s --ble-sim 127.0.0.1:%d --sec_ver %d" % (
+            name, ble_port, security)
+    else:
+        port = settings["http_port"]
+        _say("SoftAP HTTP server: 127.0.0.1:%d (192.168.4.1:80 on a board)" % port)
+        hint = "python scripts/prov.py --transport softap --service_name 127.0.0.1:%d --sec_ver %d" % (port, security)
     if security == 1 and settings.get("pop", "abcd1234"):
         hint += " --pop %s" % settings.get("pop", "abcd1234")
     if security == 2:
@@ -229,45 +300,66 @@ def _describe(world_path, settings, state):
 
 
 class _Console:
-    """Copies the board's output to stdout and, with a pty, to the pty (CR LF line ends there)."""
+    """Copies the board's output to stdout and, with a pty, to the pty (CR LF line ends there).
+
+    With a pty, what a host sends on it goes to the board process's stdin (its REPL);
+    bytes sent while the board reboots are lost, as on a real serial line.
+    """
 
     def __init__(self, use_pty):
         self.master = None
-        self.reboot_requested = threading.Event()
         if use_pty:
             import pty
             import tty
 
             self.master, slave = pty.openpty()
             tty.setraw(slave)  # a serial line: bytes pass through untouched in both directions
+            os.set_blocking(self.master, False)  # nobody listening: output is dropped, the board runs on
             _say("console also on %s" % os.ttyname(slave))
             self._slave = slave  # keep it open so the pty survives clients coming and going
 
     def write(self, data):
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-        if self.master is not None:
-            try:
-                os.write(self.master, data.replace(b"\n", b"\r\n"))
-            except OSError:
-                pass
+        if self.master is None:
+            return
+        import select
 
-    def watch_input(self, board):
-        """Ctrl-C interrupts the board, Ctrl-D soft-resets it (as MicroPython's REPL keys)."""
+        data = data.replace(b"\n", b"\r\n")
+        deadline = time.monotonic() + 0.5  # a slow reader catches up; with no reader the rest is dropped
+        while data:
+            try:
+                data = data[os.write(self.master, data):]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [self.master], [], left)[1]:
+                    return
+            except OSError:
+                return
+
+    def forward_input(self, board):
+        """Copy what a host sends on the pty to the running board process's stdin."""
         if self.master is None:
             return
 
         def loop():
+            import select
+
             while True:
+                select.select([self.master], [], [])
                 try:
-                    data = os.read(self.master, 64)
-                except OSError:
-                    return
-                if b"\x03" in data and board[0] is not None:
-                    board[0].send_signal(signal.SIGINT)
-                if b"\x04" in data and board[0] is not None:
-                    self.reboot_requested.set()
-                    board[0].terminate()
+                    data = os.read(self.master, 512)
+                except BlockingIOError:
+                    continue
+                except OSError:  # nobody has the pty open: wait for a client
+                    time.sleep(0.05)
+                    continue
+                process = board[0]
+                try:
+                    process.stdin.write(data)
+                    process.stdin.flush()
+                except (AttributeError, OSError, ValueError):
+                    pass
 
         threading.Thread(target=loop, daemon=True).start()
 
@@ -294,12 +386,20 @@ def supervise(argv):
     os.makedirs(state, exist_ok=True)
     with open(os.path.join(state, WORLD_FILE), "w") as f:
         json.dump(world, f, indent=1)
-    with open(os.path.join(state, CONFIG_FILE), "w") as f:
-        json.dump(settings, f, indent=1)
-    _describe(world_path, settings, state)
+    if args.flash:
+        flash = os.path.abspath(args.flash)
+        os.makedirs(flash, exist_ok=True)
+        _describe(world_path, _flash_settings(flash), state)
+        _say("board file system %s (boot.py, main.py, lib/ and wifiprov.json as deployed)" % flash)
+    else:
+        flash = None
+        os.makedirs(os.path.join(state, FLASH_DIR), exist_ok=True)
+        with open(os.path.join(state, FLASH_DIR, CONFIG_FILE), "w") as f:
+            json.dump(settings, f, indent=1)
+        _describe(world_path, settings, state, args.ble_port)
     console = _Console(args.pty)
     board = [None]
-    console.watch_input(board)
+    console.forward_input(board)
 
     def stop(signum, frame):
         if board[0] is not None:
@@ -308,18 +408,25 @@ def supervise(argv):
 
     signal.signal(signal.SIGTERM, stop)
     command = [sys.executable, os.path.abspath(__file__), "--board", state]
+    if args.pty:
+        command.append("--console")
+    if flash:
+        command += ["--flash", flash]
+    if args.transport == "ble":
+        command += ["--ble-port", str(args.ble_port)]
+    boot = "power"
     try:
         while True:
-            board[0] = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        preexec_fn=_board_preexec)
+            board[0] = subprocess.Popen(command + ["--boot", boot], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.PIPE if args.pty else None, preexec_fn=_board_preexec)
             while True:
                 data = os.read(board[0].stdout.fileno(), 4096)
                 if not data:
                     break
                 console.write(data)
             code = board[0].wait()
-            if code == _RESET_EXIT or console.reboot_requested.is_set():
-                console.reboot_requested.clear()
+            if code in _REBOOT:
+                boot = _REBOOT[code]
                 _say("board reset, booting again")
                 continue
             _say("board stopped (exit code %d)" % code)
@@ -330,8 +437,19 @@ def supervise(argv):
         return 130
 
 
+def _flash_settings(flash):
+    """The settings a board with ``flash`` as its file system boots with (for the description)."""
+    from wifiprov import config
+
+    try:
+        return config.load(os.path.join(flash, CONFIG_FILE))
+    except ValueError as exc:
+        _say("warning: %s" % exc)
+        return config.defaults()
+
+
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     if arguments[:1] == ["--board"]:
-        sys.exit(run_board(arguments[1]))
+        sys.exit(run_board(arguments[1:]))
     sys.exit(supervise(arguments))

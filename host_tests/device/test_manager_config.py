@@ -49,7 +49,13 @@ class Defaults(unittest.TestCase):
         self.assertFalse(settings["show_qr"])
         self.assertEqual(settings["ble_service_uuid"], "021a9004-0382-4aea-bff4-6b3f1c5adfb4")
         self.assertFalse(settings["keep_ble"])
-        self.assertEqual(len(settings), 20)
+        self.assertFalse(settings["ble_force_encryption"])
+        self.assertEqual(settings["auth_free_failures"], 3)
+        self.assertEqual(settings["auth_backoff_ms"], 2000)
+        self.assertEqual(settings["auth_backoff_max_ms"], 60000)
+        self.assertEqual(settings["auth_max_failures"], 10)
+        self.assertIsNone(settings["unlock_button_pin"])
+        self.assertEqual(len(settings), 26)
 
     def test_defaults_are_fresh_copies(self):
         a = config.defaults()

@@ -198,11 +198,10 @@ def _security0_client(board):
     return client
 
 
-def test_ble_setting_falls_back_to_softap_with_a_log_line(boards):
+def test_ble_setting_serves_provisioning_over_ble(boards):
     board = boards("--set", "transport=ble")
-    board.expect(r"W \(\d+\) app: BLE transport is not part of this build yet: provisioning over SoftAP instead")
+    board.expect(r"I \(\d+\) wifi_prov_scheme_ble: advertising PROV_261FCC, service 021a9004-")
     _provisioning_started(board)
-    assert board.client().probe("none").sec_ver == 1
 
 
 def test_rejected_passphrase_is_never_printed(boards):

@@ -24,6 +24,7 @@ EXAMPLE_SEC2_VERIFIER = (
 _STR = "a string"
 _OPT_STR = "a string or null"
 _INT = "an integer"
+_OPT_INT = "an integer or null"
 _BOOL = "true or false"
 
 # key: (default, kind)
@@ -48,6 +49,16 @@ _SCHEMA = {
     "show_qr": (False, _BOOL),
     "ble_service_uuid": ("021a9004-0382-4aea-bff4-6b3f1c5adfb4", _STR),
     "keep_ble": (False, _BOOL),
+    "ble_force_encryption": (False, _BOOL),
+    # Failed sessions (wrong PoP / SRP password): this many are free, each further one refuses
+    # handshakes for auth_backoff_ms, doubling up to auth_backoff_max_ms (0 = no back-off), and
+    # failure number auth_max_failures (0 = never) closes provisioning until a reboot or a press
+    # of the button on unlock_button_pin (a GPIO pulled low when pressed; null = none).
+    "auth_free_failures": (3, _INT),
+    "auth_backoff_ms": (2000, _INT),
+    "auth_backoff_max_ms": (60000, _INT),
+    "auth_max_failures": (10, _INT),
+    "unlock_button_pin": (None, _OPT_INT),
 }
 
 _RANGES = {
@@ -56,6 +67,11 @@ _RANGES = {
     "wifi_conn_attempts": (0, 255),
     "scan_max_entries": (1, 255),
     "auto_stop_delay_ms": (100, 600000),
+    "auth_free_failures": (0, 255),
+    "auth_backoff_ms": (0, 600000),
+    "auth_backoff_max_ms": (0, 3600000),
+    "auth_max_failures": (0, 255),
+    "unlock_button_pin": (0, 48),
 }
 
 
@@ -72,6 +88,8 @@ def _type_ok(value, kind):
         return isinstance(value, bool)
     if kind == _INT:
         return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _OPT_INT:
+        return value is None or isinstance(value, int) and not isinstance(value, bool)
     if kind == _STR:
         return isinstance(value, str)
     if kind == _OPT_STR:
@@ -123,7 +141,7 @@ def validate(settings, given=None):
             continue
         if not _type_ok(value, kind):
             raise ValueError("%s must be %s" % (key, kind))
-        if key in _RANGES:
+        if key in _RANGES and value is not None:
             low, high = _RANGES[key]
             if not low <= value <= high:
                 raise ValueError("%s must be %d..%d" % (key, low, high))

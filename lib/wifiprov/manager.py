@@ -6,7 +6,9 @@ calls ``tick(now_ms)`` often (every ~100 ms) to drive connection attempts and ti
 listens for events. Beyond the reference (PROTOCOL.md §13a): after a failed attempt new
 credentials are accepted without prov-ctrl Reset (same session or a new one), only
 credentials that connected are stored, and GetStatus keeps reporting the failure with its
-reason until the next ApplyConfig.
+reason until the next ApplyConfig. Wrong-PoP / wrong-password sessions are limited
+(``wifiprov.attempts``): past the free ones every handshake fails for a doubling back-off,
+and at the limit until ``unlock()`` or a reboot.
 """
 
 from micropython import const
@@ -14,10 +16,12 @@ from binascii import unhexlify
 
 from wifiprov import pbmessages, version_info
 from wifiprov import wifi as wifi_adapter
+from wifiprov.attempts import LOCKED, AttemptLimiter
 from wifiprov.config_handler import ConfigEndpoint
 from wifiprov.ctrl_handler import CtrlEndpoint
 from wifiprov.protocomm import Protocomm
 from wifiprov.scan_handler import ScanEndpoint, find_ap
+from wifiprov.security import EVENT_CREDENTIALS_MISMATCH, EVENT_SETUP_OK
 
 try:
     from time import ticks_add, ticks_diff, ticks_ms
@@ -48,6 +52,7 @@ EVENT_CRED_RECV = const(2)  # data: the SSID (bytes); the passphrase is never ha
 EVENT_CRED_FAIL = const(3)  # data: pbmessages.AuthError or pbmessages.NetworkNotFound
 EVENT_CRED_SUCCESS = const(4)  # data: the station's IPv4 address (str)
 EVENT_END = const(5)  # data None
+EVENT_SESSIONS_CLOSED = const(6)  # data: failed sessions so far; handshakes fail until unlock()
 # Security session events arrive as SECURITY_EVENT_BASE + security.EVENT_*, data None.
 SECURITY_EVENT_BASE = const(10)
 EVENT_SESSION_SETUP_OK = const(11)
@@ -144,6 +149,14 @@ class ProvisioningManager:
         self.done = False
         self.protocomm = None
         self.service_name = config["service_name"] or service_name(config["service_prefix"], wifi.sta_mac())
+        # Failed sessions count across provisioning runs until a reboot or unlock().
+        self._limiter = AttemptLimiter(
+            config["auth_free_failures"],
+            config["auth_max_failures"],
+            config["auth_backoff_ms"],
+            config["auth_backoff_max_ms"],
+        )
+        self._backoff_timer = _Timer()
         self._new_run()
 
     def _new_run(self):
@@ -185,6 +198,7 @@ class ProvisioningManager:
         security = self._make_security()
         security.on_event = self._on_security_event
         pc = Protocomm(security, self._log.warn if self._log else None)
+        pc.gate = self.accepting_sessions
         app_info = [(e["label"], e["ver"], e["cap"]) for e in self.config["app_info"]]
         has_pop = getattr(security, "has_pop", True)
         pc.set_version_endpoint("proto-ver", version_info.render(security.version, has_pop, app_info))
@@ -217,6 +231,8 @@ class ProvisioningManager:
         """Advance scans, connection attempts and the auto-stop timers to ``now_ms`` (ticks_ms)."""
         if self.state == STATE_IDLE:
             return
+        if self._backoff_timer.due(now_ms):
+            self._info("secure sessions accepted again")
         self._scan.tick()
         if self.state == STATE_CRED_RECV:
             self._drive_attempt(now_ms)
@@ -256,6 +272,17 @@ class ProvisioningManager:
         self.done = True
         self._info("Provisioning stopped")
         self._emit(EVENT_END, None)
+
+    def accepting_sessions(self):
+        """False during a back-off after failed sessions and, past the limit, until ``unlock()``."""
+        return not (self._limiter.locked or self._backoff_timer.armed())
+
+    def unlock(self):
+        """Forget the failed sessions and accept handshakes again (the application's button)."""
+        if self._limiter.locked or self._limiter.failures:
+            self._info("failed sessions forgotten: secure sessions accepted again")
+        self._limiter.reset()
+        self._backoff_timer.cancel()
 
     def is_provisioned(self):
         """True if credentials that once connected are stored."""
@@ -430,6 +457,22 @@ class ProvisioningManager:
 
     def _on_security_event(self, event):
         self._emit(SECURITY_EVENT_BASE + event, None)
+        if event == EVENT_SETUP_OK:
+            self._limiter.succeeded()
+        elif event == EVENT_CREDENTIALS_MISMATCH:
+            self._session_failed()
+
+    def _session_failed(self):
+        backoff = self._limiter.failed()
+        failures = self._limiter.failures
+        if backoff == LOCKED:
+            self._warn("%d failed sessions: provisioning closed until reboot or unlock" % failures)
+            self._emit(EVENT_SESSIONS_CLOSED, failures)
+        elif backoff:
+            self._backoff_timer.arm(backoff)
+            self._warn("%d failed sessions: secure sessions refused for %d ms" % (failures, backoff))
+        else:
+            self._warn("%d failed session(s)" % failures)
 
     def _emit(self, event, data):
         for listener in self._listeners:

@@ -18,6 +18,9 @@ _WT_END_GROUP = const(4)
 _WT_FIXED32 = const(5)
 _MAX_VARINT_BYTES = const(10)
 _MAX_DEPTH = const(8)
+# No request carries a repeated field and no response more than a scan page (<= 255 entries);
+# without a cap a 4 KB body of empty entries holds ~40 KB of heap on MicroPython.
+_MAX_REPEATED = const(255)
 _MASK32 = const(0xFFFFFFFF)
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _KIND_MASK = const(7)
@@ -135,7 +138,10 @@ def _decode_into(table, buf, pos, end, target, depth):
                     raise CodecError("invalid UTF-8 in " + name)
             pos = stop
         if field[2] & REPEATED:
-            target.setdefault(name, []).append(value)
+            values = target.setdefault(name, [])
+            if len(values) >= _MAX_REPEATED:
+                raise CodecError("too many values for " + name)
+            values.append(value)
             continue
         if field[4]:
             _set_oneof(table, target, field[4], name)

@@ -20,6 +20,8 @@ class Protocomm:
         self.session_id = None
         self._endpoints = {}
         self._log = log
+        # ``gate() -> bool``: while it says False every handshake request fails (attempt limiting).
+        self.gate = None
 
     def set_version_endpoint(self, name, payload):
         """Serve ``payload`` (bytes) for every request to ``name``, unencrypted."""
@@ -65,6 +67,9 @@ class Protocomm:
             if kind == _KIND_VERSION:
                 return target
             if kind == _KIND_SECURITY:
+                if self.gate is not None and not self.gate():
+                    self._warn("refused for now", endpoint)
+                    return None
                 return self.security.handshake(session_id, request)
             plain = self.security.decrypt(session_id, request)
             response = target(session_id, plain)

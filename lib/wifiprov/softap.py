@@ -244,8 +244,14 @@ def _parse_head(head):
         if colon <= 0 or line[:1] in (b" ", b"\t"):
             raise _Reject(400, "bad header line")
         key = line[:colon].strip().lower()
+        value = line[colon + 1 :].strip()
         if key not in headers:
-            headers[key] = line[colon + 1 :].strip()
+            headers[key] = value
+        elif key == b"content-length" and value != headers[key]:
+            raise _Reject(400, "conflicting Content-Length")
+    # Bodies are framed by Content-Length only; a chunked one would be read as the next request.
+    if b"transfer-encoding" in headers:
+        raise _Reject(400, "Transfer-Encoding not supported")
     return parts[0], name, headers
 
 

@@ -124,6 +124,9 @@ def build_parser(prog="prov.py"):
                       help="poll a failed state N more times before giving up (default 3, as esp_prov)")
     more.add_argument("--ble-scan-timeout", type=float, default=10.0, metavar="S",
                       help="how long to look for the BLE device (default 10)")
+    more.add_argument("--ble-sim", metavar="HOST:PORT",
+                      help="ble: use the simulated radio of a virtual board (scripts/vboard.py --transport ble) "
+                           "instead of a Bluetooth adapter")
     more.add_argument("--encoding", default="utf-8", choices=("utf-8", "latin-1"),
                       help="bytes of PoP, SSID, passphrase and custom data (default utf-8 like the phone apps; "
                            "latin-1 is what esp_prov sends). SRP6a credentials are always UTF-8.")
@@ -169,6 +172,8 @@ def parse_args(argv, prog="prov.py"):
         parser.error("--transport is required (or give --qr)")
     if args.transport == "ble" and not args.service_name:
         parser.error("--service_name is required for the ble transport")
+    if args.ble_sim and args.transport != "ble":
+        parser.error("--ble-sim goes with --transport ble")
     if args.reset and args.reprov:
         parser.error("--reset and --reprov exclude each other")
     if args.timeout < 0 or args.poll_interval < 0 or args.failure_polls < 0:
@@ -190,6 +195,9 @@ def run_options(args):
 
 def open_transport(args):
     """The real transport for ``args`` (HTTP or BLE)."""
+    if args.transport == "ble" and args.ble_sim:
+        from devsim.ble_central import open_sim_ble
+        return open_sim_ble(args.service_name, args.ble_sim, scan_timeout=args.ble_scan_timeout)
     if args.transport == "ble":
         from wifiprov_host.transport_ble import open_ble
         return open_ble(args.service_name, scan_timeout=args.ble_scan_timeout)
