@@ -43,6 +43,7 @@ help:
 	@echo "  make bench     handshake benchmark on the real MicroPython runtime (v1.27 and v1.23) and CPython"
 	@echo "  make gen       regenerate lib/wifiprov/pbmessages.py and the host *_pb2 from proto/"
 	@echo "  make mpy       compile lib/ to .mpy in build/mpy/ (MPY_COMPAT=1.22: build/mpy-1.22/; MPY_OUT=dir)"
+	@echo "  make fuzz      longer fuzz campaign: FUZZ x the CI example budgets, fresh seeds (default FUZZ=20)"
 	@echo "  make firmware  print how to build MicroPython with lib/ and aioble frozen in (needs ESP-IDF)"
 	@echo "board (PORT=/dev/ttyUSB0, or the virtual board's pty):"
 	@echo "  make flash PORT=... FIRMWARE=image.bin [CHIP=esp32]   erase the chip, write stock MicroPython"
