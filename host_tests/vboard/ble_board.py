@@ -14,6 +14,7 @@ import aioble
 import bluetooth
 import network
 from ble_central import SimGattLink, open_sim_ble
+from fakes import RecordingLog
 
 from wifiprov import config
 from wifiprov.ble import BleTransport
@@ -45,22 +46,6 @@ WORLD = {
 }
 
 
-class Log:
-    """Logger double shared by the board's threads: ``(level, text)`` lines."""
-
-    def __init__(self):
-        self.lines = []
-
-    def info(self, text):
-        self.lines.append(("I", text))
-
-    def warn(self, text):
-        self.lines.append(("W", text))
-
-    def text(self):
-        return "\n".join(text for _, text in self.lines)
-
-
 def custom_data(session_id, data):
     """The example's ``custom-data`` endpoint."""
     return b"SUCCESS\x00"
@@ -79,7 +64,7 @@ class BleBoard:
         network.configure(world)
         settings.setdefault("pop", POP)
         values = config.merge(dict(settings, transport="ble", security=security))
-        self.log = Log()
+        self.log = RecordingLog()
         self.store = FileStore(str(tmp_path / "wifi.json"))
         self.manager = ProvisioningManager(values, WifiAdapter(network), self.store, self.log)
         for name, handler in endpoints:
