@@ -1,27 +1,17 @@
 """Fakes of the ESP32 ``network`` and ``esp32`` modules for the device tests (CPython and MicroPython).
 
-``FakeNetwork`` models what the MicroPython ESP32 port really does (PLATFORM.md §A7,
-``ports/esp32/network_wlan.c``): ``scan()`` needs an active STA; ``connect()`` returns at
-once and the outcome arrives later (simulated time from a ``FakeClock``); ``status()``
-reports the last disconnect reason and, on v1.23+ firmware, checks the "sticky" reasons
-(201, 210-212, 202/205, 8) *before* ``STAT_CONNECTING`` so a new ``connect()`` keeps
-showing the previous failure until a new event arrives; ``reconnects=N`` makes the driver
-retry N times on its own (-1 for ever, the default).
+``FakeNetwork`` models what the MicroPython ESP32 port really does (PLATFORM.md §A7):
+the station's connection logic is ``scripts/devsim/wlan_station.py``, shared with the
+virtual board, here on simulated time from a ``FakeClock``; ``scan()`` needs an active
+STA and can be made to fail (``scan_error``).
 
 ``FakeEsp32`` gives ``NVS`` handles over a ``FakeFlash`` that can lose power after any
 call: the call is skipped, half-done (a torn blob) or done, and uncommitted changes are
 then lost or kept, so a test can check every crash point of a store update.
 """
 
-STAT_IDLE = 1000
-STAT_CONNECTING = 1001
-STAT_GOT_IP = 1010
-STAT_NO_AP_FOUND = 201
-STAT_WRONG_PASSWORD = 202
-STAT_ASSOC_FAIL = 203
-_REASON_ASSOC_LEAVE = 8
-_REASON_CONNECTION_FAIL = 205
-_STICKY_NO_AP = (201, 210, 211, 212)
+# The tests take the driver's status codes from here too.
+from wlan_station import STAT_ASSOC_FAIL, STAT_GOT_IP, STAT_NO_AP_FOUND, STAT_WRONG_PASSWORD, StationLink
 
 
 class FakeClock:
@@ -56,6 +46,16 @@ class FakeAccessPoint:
         self.connect_ms = connect_ms
         self.wrong_password_status = wrong_password_status
 
+    def outcome(self, key):
+        """(ms, STAT_GOT_IP or a disconnect reason, None if it never answers) of one attempt."""
+        if self.behaviour == "silent":
+            return self.connect_ms, None
+        if self.behaviour == "refuses":
+            return self.connect_ms, STAT_ASSOC_FAIL
+        if self.password is not None and key != self.password:
+            return self.connect_ms, self.wrong_password_status
+        return self.connect_ms, STAT_GOT_IP
+
 
 def access_points_from_vector(entries, password=b"mypassword", connect_ms=2000):
     """``FakeAccessPoint`` list from ``wifi_flow.json`` entries; secured ones share ``password``."""
@@ -69,129 +69,39 @@ def access_points_from_vector(entries, password=b"mypassword", connect_ms=2000):
     return aps
 
 
-class _FakeSta:
+class _FakeSta(StationLink):
     def __init__(self, net):
         self._net = net
-        self._active = False
-        self._conf_reconnects = 0  # as the C code stores it: 0 = for ever, else reconnects + 1
-        self._reconnects = 0
-        self._requested = False
-        self._connected = None  # the FakeAccessPoint joined
-        self._reason = 0
-        self._attempt = None  # (done_at, ap or None, outcome status or STAT_GOT_IP)
-        self._target = None  # (ssid, key) of the last connect()
+        self._reset_link()
         self.connect_calls = []
         self.scans = 0
 
-    def active(self, flag=None):
-        if flag is not None:
-            self._active = bool(flag)
-            if not flag:
-                self._drop(_REASON_ASSOC_LEAVE)
-        return self._active
+    @property
+    def old_status_order(self):
+        return self._net.old_status_order
+
+    def _now_ms(self):
+        return self._net.clock.now
+
+    def _air(self):
+        return self._net.aps
+
+    def _no_ap_ms(self):
+        return self._net.no_ap_ms
 
     def config(self, *args, **kwargs):
         if args:
-            key = args[0]
-            if key == "mac":
+            if args[0] == "mac":
                 return self._net.mac
-            if key == "channel":
-                self._advance()
-                return self._connected.channel if self._connected else 1
-            if key == "reconnects":
-                return self._conf_reconnects - 1
-            raise ValueError("unknown config param")
+            return self._link_config(args[0])
         for key, value in kwargs.items():
             if key != "reconnects":
                 raise ValueError("unknown config param")
-            self._conf_reconnects = 0 if value == -1 else value + 1
+            self._set_reconnects(value)
 
     def connect(self, ssid=None, key=None, *, bssid=None):
-        if not self._active:
-            raise OSError("Wifi Not Started")
-        ssid = bytes(ssid or b"")[:32]
-        key = bytes(key or b"")[:64]
-        self.connect_calls.append((ssid, key))
-        self._target = (ssid, key)
-        self._reconnects = 0
-        self._requested = True
-        self._connected = None
-        self._schedule()
-
-    def _schedule(self, start=None):
-        ssid, key = self._target
-        if start is None:
-            start = self._net.clock.now
-        candidates = [ap for ap in self._net.aps if ap.ssid == ssid and ap.behaviour != "absent"]
-        if not candidates:
-            self._attempt = (start + self._net.no_ap_ms, None, STAT_NO_AP_FOUND)
-            return
-        # Fast scan: the first matching AP in channel order, the strongest on a channel.
-        candidates.sort(key=lambda ap: (ap.channel, -ap.rssi))
-        ap = candidates[0]
-        if ap.behaviour == "silent":
-            outcome = None
-        elif ap.behaviour == "refuses":
-            outcome = STAT_ASSOC_FAIL
-        elif ap.password is not None and key != ap.password:
-            outcome = ap.wrong_password_status
-        else:
-            outcome = STAT_GOT_IP
-        self._attempt = (start + ap.connect_ms, ap, outcome)
-
-    def _advance(self):
-        """Deliver the connection events whose time has come (the driver may retry on its own)."""
-        while self._attempt is not None and self._attempt[2] is not None and self._net.clock.now >= self._attempt[0]:
-            done_at, ap, outcome = self._attempt
-            self._attempt = None
-            if outcome == STAT_GOT_IP:
-                self._connected = ap
-                self._reason = 0
-                return
-            self._reason = outcome
-            if not self._requested:
-                return
-            if self._conf_reconnects:
-                self._reconnects += 1
-                if self._reconnects >= self._conf_reconnects:
-                    return
-            self._schedule(done_at)
-
-    def _drop(self, reason):
-        if self._connected is not None or self._attempt is not None:
-            self._reason = reason
-        self._connected = None
-        self._attempt = None
-
-    def disconnect(self):
-        self._advance()
-        self._requested = False
-        self._drop(_REASON_ASSOC_LEAVE)
-
-    def isconnected(self):
-        self._advance()
-        return self._connected is not None
-
-    def status(self, param=None):
-        if param is not None:
-            raise ValueError("unknown status param")
-        self._advance()
-        if self._connected is not None:
-            return STAT_GOT_IP
-        connecting = self._requested and (self._conf_reconnects == 0 or self._reconnects < self._conf_reconnects)
-        reason = self._reason
-        if not self._net.old_status_order:
-            if reason in _STICKY_NO_AP:
-                return reason
-            if reason in (STAT_WRONG_PASSWORD, _REASON_CONNECTION_FAIL):
-                return STAT_WRONG_PASSWORD
-            if reason == _REASON_ASSOC_LEAVE:
-                return STAT_IDLE
-        if connecting:
-            return STAT_CONNECTING
-        if reason == 0:
-            return STAT_IDLE
-        return reason
+        super().connect(ssid, key, bssid=bssid)
+        self.connect_calls.append(self._target)
 
     def scan(self):
         if not self._active:
@@ -204,7 +114,7 @@ class _FakeSta:
 
     def ifconfig(self):
         self._advance()
-        if self._connected is None:
+        if self._joined is None:
             return ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0")
         return (self._net.ip, "255.255.255.0", "192.168.1.1", "192.168.1.1")
 

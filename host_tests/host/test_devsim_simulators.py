@@ -66,7 +66,20 @@ def test_right_password_connects_after_the_attempt_time(sta):
     assert sta.status() == network.STAT_CONNECTING and not sta.isconnected()
     assert _settle(sta, 90) == network.STAT_GOT_IP
     assert sta.isconnected() and sta.ifconfig()[0] == "192.168.1.42"
-    assert sta.config("channel") == 1  # the strongest "Home"
+    assert sta.config("channel") == 1  # the first "Home" of the fast scan
+
+
+def test_fast_scan_joins_the_lowest_channel_not_the_strongest_access_point():
+    network.configure({"connect_ms": 20, "aps": [
+        {"ssid": "Mesh", "bssid": "020000000001", "channel": 11, "rssi": -40, "auth": "OPEN"},
+        {"ssid": "Mesh", "bssid": "020000000002", "channel": 6, "rssi": -80, "auth": "OPEN"},
+        {"ssid": "Mesh", "bssid": "020000000003", "channel": 6, "rssi": -60, "auth": "OPEN"},
+    ]})
+    wlan = network.WLAN(network.STA_IF)
+    wlan.active(True)
+    wlan.connect("Mesh")
+    assert _settle(wlan, 40) == network.STAT_GOT_IP
+    assert (wlan.config("channel"), wlan.status("rssi")) == (6, -60)  # the strongest on the first channel
 
 
 def test_wrong_password_with_one_try_reports_the_raw_reason(sta):

