@@ -29,7 +29,6 @@ import bluetooth
 from micropython import const
 
 from wifiprov import ble_layout
-from wifiprov.log import SILENT
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
@@ -97,7 +96,7 @@ class BleTransport:
         self._service_uuid = service_uuid
         self._force_encryption = force_encryption
         self._keep_ble = keep_ble
-        self._log = SILENT if log is None else log
+        self._log = log
         self._on_link = on_link
         extra = (_FLAG_READ_ENCRYPTED | _FLAG_WRITE_ENCRYPTED) if force_encryption else 0
         self._service = aioble.Service(bluetooth.UUID(service_uuid))
@@ -135,7 +134,7 @@ class BleTransport:
         self._link_flag = asyncio.ThreadSafeFlag()
         ble.irq(self._irq)
         self._tasks = [asyncio.create_task(self._serve()), asyncio.create_task(self._advertise())]
-        self._log.info("advertising %s, service %s" % (self._name, self._service_uuid))
+        self._info("advertising %s, service %s" % (self._name, self._service_uuid))
 
     async def stop(self):
         """Stop advertising, drop the central, close the session; BLE off unless ``keep_ble``."""
@@ -163,10 +162,10 @@ class BleTransport:
             self.protocomm.close_session(self._session_conn)
         self._session_link = self._link
         if self._keep_ble:
-            self._log.info("provisioning service stopped, BLE stack kept on")
+            self._info("provisioning service stopped, BLE stack kept on")
         else:
             aioble.stop()
-            self._log.info("BLE stack switched off")
+            self._info("BLE stack switched off")
 
     async def _advertise(self):
         while True:
@@ -174,7 +173,7 @@ class BleTransport:
                 connection = await aioble.advertise(_ADV_INTERVAL_US, adv_data=self._adv_data,
                                                     resp_data=self._resp_data)
             except OSError as exc:  # the stack refused to advertise; try again
-                self._log.warn("advertising failed: %r" % (exc,))
+                self._warn("advertising failed: %r" % (exc,))
                 await asyncio.sleep(1)
                 continue
             if connection is None:  # cancelled (aioble swallows the cancellation)
@@ -190,7 +189,7 @@ class BleTransport:
         while True:
             await self._flag.wait()
             if self._irq_error is not None:
-                self._log.warn("BLE IRQ handler failed: %r" % (self._irq_error,))
+                self._warn("BLE IRQ handler failed: %r" % (self._irq_error,))
                 self._irq_error = None
             while self._queue:
                 self._answer(*self._queue.pop(0))
@@ -224,12 +223,12 @@ class BleTransport:
             self._notify(True)
 
     def _notify(self, connected):
-        self._log.info("central %s" % ("connected" if connected else "disconnected"))
+        self._info("central %s" % ("connected" if connected else "disconnected"))
         if self._on_link is not None:
             try:
                 self._on_link(connected)
             except Exception as exc:  # an application callback must not stop the transport
-                self._log.warn("on_link failed: %r" % (exc,))
+                self._warn("on_link failed: %r" % (exc,))
 
     # ---- NimBLE task (IRQ): short, shallow, no protocomm
 
@@ -262,3 +261,11 @@ class BleTransport:
         endpoint.written += 1
         self._queue.append((endpoint, self._link, conn_handle, request, endpoint.written))
         self._flag.set()
+
+    def _info(self, text):
+        if self._log is not None:
+            self._log.info(text)
+
+    def _warn(self, text):
+        if self._log is not None:
+            self._log.warn(text)

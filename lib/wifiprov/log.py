@@ -31,22 +31,6 @@ def write(severity, tag, text):
         print("%s (%d) %s: %s" % (_LETTERS[severity], _ticks_ms(), tag, text))
 
 
-def discard(text):
-    """A ``log(text)`` that writes nothing: the default of a component given no log."""
-
-
-class _Silent:
-    """A ``Logger`` that writes nothing."""
-
-    def error(self, text):
-        pass
-
-    warn = info = debug = error
-
-
-SILENT = _Silent()  # the default of a component given no Logger
-
-
 class Logger:
     """Writes lines tagged ``tag``."""
 

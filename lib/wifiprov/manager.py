@@ -18,7 +18,6 @@ from wifiprov import pbmessages, version_info
 from wifiprov import wifi as wifi_adapter
 from wifiprov.attempts import LOCKED, AttemptLimiter
 from wifiprov.config_handler import ConfigEndpoint
-from wifiprov.log import SILENT
 from wifiprov.ctrl_handler import CtrlEndpoint
 from wifiprov.protocomm import Protocomm
 from wifiprov.scan_handler import ScanEndpoint, find_ap
@@ -142,7 +141,7 @@ class ProvisioningManager:
         self.config = config
         self._wifi = wifi
         self._store = store
-        self._log = SILENT if log is None else log
+        self._log = log
         self._listeners = []
         self._custom = []
         self._scan = None
@@ -198,13 +197,13 @@ class ProvisioningManager:
             return
         security = self._make_security()
         security.on_event = self._on_security_event
-        pc = Protocomm(security, self._log.warn)
+        pc = Protocomm(security, self._log.warn if self._log else None)
         pc.gate = self.accepting_sessions
         app_info = [(e["label"], e["ver"], e["cap"]) for e in self.config["app_info"]]
         has_pop = getattr(security, "has_pop", True)
         pc.set_version_endpoint("proto-ver", version_info.render(security.version, has_pop, app_info))
         pc.set_security_endpoint("prov-session")
-        self._scan = ScanEndpoint(self._wifi, self.config["scan_max_entries"], self._log.warn)
+        self._scan = ScanEndpoint(self._wifi, self.config["scan_max_entries"], self._log.warn if self._log else None)
         pc.add_endpoint("prov-ctrl", CtrlEndpoint(self).handle)
         pc.add_endpoint("prov-scan", self._scan.handle)
         pc.add_endpoint("prov-config", ConfigEndpoint(self).handle)
@@ -225,7 +224,7 @@ class ProvisioningManager:
         self._new_run()
         self.done = False
         self.state = STATE_STARTED
-        self._log.info("Provisioning started with service name : %s " % self.service_name)
+        self._info("Provisioning started with service name : %s " % self.service_name)
         self._emit(EVENT_START, None)
 
     def tick(self, now_ms):
@@ -233,7 +232,7 @@ class ProvisioningManager:
         if self.state == STATE_IDLE:
             return
         if self._backoff_timer.due(now_ms):
-            self._log.info("secure sessions accepted again")
+            self._info("secure sessions accepted again")
         self._scan.tick()
         if self.state == STATE_CRED_RECV:
             self._drive_attempt(now_ms)
@@ -271,7 +270,7 @@ class ProvisioningManager:
         self._new_run()
         self.state = STATE_IDLE
         self.done = True
-        self._log.info("Provisioning stopped")
+        self._info("Provisioning stopped")
         self._emit(EVENT_END, None)
 
     def accepting_sessions(self):
@@ -281,7 +280,7 @@ class ProvisioningManager:
     def unlock(self):
         """Forget the failed sessions and accept handshakes again (the application's button)."""
         if self._limiter.locked or self._limiter.failures:
-            self._log.info("failed sessions forgotten: secure sessions accepted again")
+            self._info("failed sessions forgotten: secure sessions accepted again")
         self._limiter.reset()
         self._backoff_timer.cancel()
 
@@ -303,7 +302,7 @@ class ProvisioningManager:
         """A SetConfig failed validation: drop the candidate and, unless an attempt is under
         way or succeeded, make GetStatus answer ConnectionFailed (iOS polls for ever otherwise)."""
         self._candidate = None
-        self._log.warn("rejected Wi-Fi credentials: " + what)
+        self._warn("rejected Wi-Fi credentials: " + what)
         if self.state in (STATE_STARTED, STATE_FAIL):
             self._wifi_state = _WIFI_FAILED
             self._reason = reason
@@ -311,10 +310,10 @@ class ProvisioningManager:
     def apply_config(self):
         """ApplyConfig: start trying the candidate credentials; returns the ``Status``."""
         if self.state not in (STATE_STARTED, STATE_FAIL):
-            self._log.warn("ApplyConfig refused: credentials are being tried or provisioning ended")
+            self._warn("ApplyConfig refused: credentials are being tried or provisioning ended")
             return pbmessages.InternalError
         if self._candidate is None:
-            self._log.warn("ApplyConfig refused: no valid SetConfig before it")
+            self._warn("ApplyConfig refused: no valid SetConfig before it")
             self._wifi_state = _WIFI_FAILED
             return pbmessages.InternalError
         self._credentials = self._candidate
@@ -382,7 +381,7 @@ class ProvisioningManager:
             salt = unhexlify(self.config["sec2_salt"])
             verifier = unhexlify(self.config["sec2_verifier"])
         else:
-            self._log.info("security 2 dev mode: deriving a verifier from sec2_password")
+            self._info("security 2 dev mode: deriving a verifier from sec2_password")
             salt, verifier = _dev_sec2_pair(self.config["sec2_username"], self.config["sec2_password"])
         return Security2(salt, verifier)
 
@@ -411,7 +410,7 @@ class ProvisioningManager:
         self._failures += 1
         self._reason = wifi_adapter.fail_reason(status, self._reason)
         attempts = self._attempts()
-        self._log.warn("Wi-Fi attempt %d of %d failed: %s" % (self._failures, attempts, wifi_adapter.describe(status)))
+        self._warn("Wi-Fi attempt %d of %d failed: %s" % (self._failures, attempts, wifi_adapter.describe(status)))
         if self._failures < attempts:
             self._wifi_state = _WIFI_ATTEMPT_FAILED
             self._begin_attempt(now)
@@ -431,7 +430,7 @@ class ProvisioningManager:
         try:
             self._store.save(ssid, passphrase)
         except OSError as exc:
-            self._log.warn("could not store the credentials: %r" % (exc,))
+            self._warn("could not store the credentials: %r" % (exc,))
         if self.config["auto_stop"]:
             self._autostop_timer.arm(_AUTOSTOP_TIMEOUT_MS)
         self._emit(EVENT_CRED_SUCCESS, ip)
@@ -467,17 +466,25 @@ class ProvisioningManager:
         backoff = self._limiter.failed()
         failures = self._limiter.failures
         if backoff == LOCKED:
-            self._log.warn("%d failed sessions: provisioning closed until reboot or unlock" % failures)
+            self._warn("%d failed sessions: provisioning closed until reboot or unlock" % failures)
             self._emit(EVENT_SESSIONS_CLOSED, failures)
         elif backoff:
             self._backoff_timer.arm(backoff)
-            self._log.warn("%d failed sessions: secure sessions refused for %d ms" % (failures, backoff))
+            self._warn("%d failed sessions: secure sessions refused for %d ms" % (failures, backoff))
         else:
-            self._log.warn("%d failed session(s)" % failures)
+            self._warn("%d failed session(s)" % failures)
 
     def _emit(self, event, data):
         for listener in self._listeners:
             try:
                 listener(event, data)
             except Exception as exc:  # a listener bug must not fail the request that triggered it
-                self._log.warn("event listener failed: %r" % (exc,))
+                self._warn("event listener failed: %r" % (exc,))
+
+    def _info(self, text):
+        if self._log is not None:
+            self._log.info(text)
+
+    def _warn(self, text):
+        if self._log is not None:
+            self._log.warn(text)

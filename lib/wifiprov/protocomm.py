@@ -7,8 +7,6 @@ the protocol's failure (no payload) that each transport turns into its own wire 
 
 from micropython import const
 
-from wifiprov.log import discard
-
 _KIND_VERSION = const(0)
 _KIND_SECURITY = const(1)
 _KIND_REQUEST = const(2)
@@ -21,7 +19,7 @@ class Protocomm:
         self.security = security
         self.session_id = None
         self._endpoints = {}
-        self._log = discard if log is None else log
+        self._log = log
         # ``gate() -> bool``: while it says False every handshake request fails (attempt limiting).
         self.gate = None
 
@@ -83,4 +81,5 @@ class Protocomm:
             return None
 
     def _warn(self, what, endpoint):
-        self._log("request to %s failed: %s" % (endpoint, what))
+        if self._log is not None:
+            self._log("request to %s failed: %s" % (endpoint, what))

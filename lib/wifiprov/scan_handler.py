@@ -6,7 +6,6 @@ no MicroPython equivalent and are accepted and ignored.
 """
 
 from wifiprov import pbcodec, pbmessages
-from wifiprov.log import discard
 
 
 def find_ap(entries, ssid, channel=None):
@@ -26,7 +25,7 @@ class ScanEndpoint:
     def __init__(self, wifi, max_entries, log=None):
         self._wifi = wifi
         self._max = max_entries
-        self._log = discard if log is None else log
+        self._log = log
         self._pending = False
         # (ssid, bssid, channel, rssi, auth) tuples, strongest first.
         self.results = []
@@ -71,7 +70,8 @@ class ScanEndpoint:
         try:
             found = self._wifi.scan()
         except OSError as exc:
-            self._log("scan failed: %r" % (exc,))
+            if self._log is not None:
+                self._log("scan failed: %r" % (exc,))
             self.results = []
             return False
         # Strongest first; equal RSSI keeps the radio's order (MicroPython's sort is not stable).

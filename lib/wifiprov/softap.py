@@ -11,7 +11,6 @@ import asyncio
 
 from micropython import const
 
-from wifiprov.log import discard
 from wifiprov.rand import random_bytes
 
 _MAX_BODY = const(4096)
@@ -62,7 +61,7 @@ class HttpTransport:
         self.host = host
         self.port = port
         self.max_connections = max_connections
-        self._log = discard if log is None else log
+        self._log = log
         self._server = None
         self._connections = []  # least recently used first
         self._session_id = None
@@ -95,15 +94,15 @@ class HttpTransport:
                 pass
         except _Reject as exc:
             if exc.args[0]:
-                self._log(exc.args[0])
+                self._warn(exc.args[0])
             if exc.status is not None:
                 await self._send_error(writer, exc.status)
         except asyncio.TimeoutError:
-            self._log("client too slow")
+            self._warn("client too slow")
         except asyncio.CancelledError:  # evicted or stopped; end quietly
             pass
         except Exception as exc:  # reset by peer, EOF inside a request, ...
-            self._log("connection error: %s" % type(exc).__name__)
+            self._warn("connection error: %s" % type(exc).__name__)
         finally:
             if conn in self._connections:
                 self._connections.remove(conn)
@@ -199,6 +198,10 @@ class HttpTransport:
             await asyncio.wait_for(writer.drain(), _TIMEOUT_S)
         except Exception:  # the client is gone or stuck; it is closed next anyway
             pass
+
+    def _warn(self, text):
+        if self._log is not None:
+            self._log(text)
 
 
 async def _timed(conn, coro):
