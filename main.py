@@ -13,7 +13,7 @@ import esp32
 import network
 
 from wifiprov import config, manager, pbmessages
-from wifiprov.log import Logger
+from wifiprov.log import Logger, printable
 from wifiprov.softap import HttpTransport
 from wifiprov.store import NvsStore
 from wifiprov.wifi import WifiAdapter
@@ -23,19 +23,6 @@ QR_BASE_URL = "https://espressif.github.io/esp-jumpstart/qrcode.html"
 CUSTOM_ENDPOINT = "custom-data"
 
 log = Logger("app")
-
-
-def _text(data):
-    """Bytes from a client as one line of console text: control characters are escaped, so a
-    client cannot start lines of its own (e.g. a fake "Provisioning successful")."""
-    try:
-        text = bytes(data).decode()
-    except UnicodeError:
-        return repr(bytes(data))
-    out = []
-    for ch in text:
-        out.append(ch if " " <= ch != "\x7f" else "\\x%02x" % ord(ch))
-    return "".join(out)
 
 
 def _json_string(text):
@@ -73,7 +60,7 @@ def print_qr(settings, payload):
 
 def custom_data(session_id, data):
     """The example's ``custom-data`` endpoint: log the text, answer ``SUCCESS`` with its NUL."""
-    log.info("Received data: " + _text(data))
+    log.info("Received data: " + printable(data))
     return b"SUCCESS\x00"
 
 
@@ -88,7 +75,7 @@ def _event_logger(settings):
             log.info("Provisioning started")
         elif event == manager.EVENT_CRED_RECV:
             # The passphrase is never printed (the seed example shows it in clear).
-            log.info("Received Wi-Fi credentials\n\tSSID     : %s\n\tPassword : ********" % _text(data))
+            log.info("Received Wi-Fi credentials\n\tSSID     : %s\n\tPassword : ********" % printable(data))
         elif event == manager.EVENT_CRED_FAIL:
             log.error(
                 "Provisioning failed!\n\tReason : %s\n\tPlease reset to factory and retry provisioning"

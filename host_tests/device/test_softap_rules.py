@@ -62,6 +62,17 @@ class HeadParsing(unittest.TestCase):
                 softap._parse_head(head)
             self.assertEqual(caught.exception.status, 400)
 
+    def test_control_and_non_ascii_bytes_in_the_target_are_rejected_with_400(self):
+        # The C reference's strict parser: such a target is a 400 before any handler or log line.
+        attack = b"/x\x1b[2K\rI\x1b[C(4711)\x1b[Capp:\x1b[CProvisioning\x1b[Csuccessful\x0b\r\x1b]0;pwned\x07"
+        for target in [attack, b"/proto-ver\x7f", b"/caf\xc3\xa9"] + [b"/a" + bytes((b,)) for b in range(0x21)]:
+            if b" " in target:  # a space splits the request line: rejected as a bad request line
+                continue
+            head = b"POST " + target + b" HTTP/1.1\r\n\r\n"
+            with self.assertRaises(softap._Reject) as caught:
+                softap._parse_head(head)
+            self.assertEqual(caught.exception.status, 400)
+
     def test_content_length(self):
         self.assertEqual(softap._content_length({}), 0)
         self.assertEqual(softap._content_length({b"content-length": b"4096"}), 4096)

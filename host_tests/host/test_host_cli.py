@@ -303,6 +303,26 @@ def test_ssid_from_scan_by_name_and_missing_network():
     assert code == cli.EXIT_WIFI_NOT_FOUND and "'Nowhere' is not among the 5" in err
 
 
+def test_scan_results_from_hostile_access_points_are_escaped_on_the_terminal():
+    # Any access point in range names itself: its SSID must not drive the user's terminal.
+    hostile = [("x\x1b]0;pwned\x07\r[ 1] Home".encode(), -30, 3), ("ok\u202ekcab\u2028".encode(), -40, 3),
+               (b"\xff\x1b[2J", -50, 0), (b"Home", -60, 3)]
+    device = FakeDevice([[("connected",)]], access_points=hostile)
+    code, out, err = run(["--transport", "softap", "--ssid", "Home", "--scan", "--passphrase", "pw"], device)
+    assert code == 0, err
+    for text in (out, err):
+        for control in ("\x1b", "\x07", "\r", "\u202e", "\u2028"):
+            assert control not in text, repr(text)
+    assert "x\\x1b]0;pwned\\x07\\x0d[ 1] Home" in out
+    assert "ok\\u202ekcab\\u2028" in out and "\\xff\\x1b[2J" in out
+    device = FakeDevice([[("connected",)]], access_points=hostile)
+    code, out, err = run(["--transport", "softap", "--ssid", "Home", "--scan", "--passphrase", "pw", "--json"],
+                         device)
+    assert code == 0 and out.isascii(), out  # JSON escapes every non-ASCII character
+    scan = next(s for s in steps(out) if s["step"] == "scan")["access_points"]
+    assert scan[1]["ssid"] == "ok\u202ekcab\u2028"  # the data itself is unchanged
+
+
 def test_open_network_needs_no_passphrase_and_others_need_a_terminal():
     device = FakeDevice([[("connected",)]], access_points=[(b"Open", -30, 0)])
     assert run(["--transport", "softap", "--pick-strongest"], device)[0] == 0

@@ -7,6 +7,8 @@ the protocol's failure (no payload) that each transport turns into its own wire 
 
 from micropython import const
 
+from wifiprov.log import printable
+
 _KIND_VERSION = const(0)
 _KIND_SECURITY = const(1)
 _KIND_REQUEST = const(2)
@@ -82,4 +84,4 @@ class Protocomm:
 
     def _warn(self, what, endpoint):
         if self._log is not None:
-            self._log("request to %s failed: %s" % (endpoint, what))
+            self._log("request to %s failed: %s" % (printable(endpoint), what))

@@ -11,6 +11,7 @@ import asyncio
 
 from micropython import const
 
+from wifiprov.log import printable
 from wifiprov.rand import random_bytes
 
 _MAX_BODY = const(4096)
@@ -125,7 +126,7 @@ class HttpTransport:
             raise _Reject(408, "request head timed out")
         method, name, headers = _parse_head(head)
         if not self.protocomm.has_endpoint(name):
-            raise _Reject(404, "no endpoint " + name)
+            raise _Reject(404, "no endpoint " + printable(name))
         if method != b"POST":
             raise _Reject(405, "method not allowed")
         session_id, created = self._session(conn, headers.get(b"cookie"))
@@ -231,10 +232,12 @@ def _parse_head(head):
     parts = lines[0].strip().split(b" ")
     if len(parts) != 3 or parts[2] not in (b"HTTP/1.1", b"HTTP/1.0") or not parts[1].startswith(b"/"):
         raise _Reject(400, "bad request line")
-    try:
-        name = parts[1].split(b"?")[0][1:].decode()
-    except UnicodeError:
-        raise _Reject(400, "bad request path")
+    # As ESP-IDF's strict parser: only visible ASCII in the target, so nothing a client
+    # sends there can reach a handler or the console as control bytes.
+    for byte in parts[1]:
+        if not 0x20 < byte < 0x7F:
+            raise _Reject(400, "bad request path")
+    name = parts[1].split(b"?")[0][1:].decode()
     headers = {}
     for line in lines[1:]:
         line = line.rstrip(b"\r")

@@ -16,6 +16,7 @@ import wifi_constants_pb2
 import wifi_ctrl_pb2
 import wifi_scan_pb2
 
+from wifiprov_host.console import printable
 from wifiprov_host.errors import ProtocolError, StatusError, WifiFailed, WifiTimeout
 
 STATE_NAMES = {
@@ -105,7 +106,8 @@ class AccessPoint:
 
     @property
     def ssid_text(self):
-        return self.ssid.decode("utf-8", "replace")
+        """The SSID for a terminal: any access point nearby can name itself with control bytes."""
+        return printable(self.ssid)
 
     @property
     def bssid_text(self):
@@ -113,7 +115,7 @@ class AccessPoint:
 
     def as_dict(self):
         return {
-            "ssid": self.ssid_text,
+            "ssid": self.ssid.decode("utf-8", "replace"),
             "ssid_hex": self.ssid.hex(),
             "bssid": self.bssid_text,
             "channel": self.channel,

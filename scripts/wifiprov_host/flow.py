@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from wifiprov_host.client import ProvClient, auth_name
+from wifiprov_host.console import printable
 from wifiprov_host.errors import NetworkNotInScan, StatusError, UnsupportedByDevice, UsageError, WifiFailed
 from wifiprov_host.security import Security0, Security1, Security2
 
@@ -170,7 +171,7 @@ class Run:
             if access_point is not None and access_point.auth == 0:
                 passphrase = ""
             else:
-                passphrase = self.prompter.secret("Enter passphrase for %s : " % ssid.decode("utf-8", "replace"),
+                passphrase = self.prompter.secret("Enter passphrase for %s : " % printable(ssid),
                                                   "--passphrase")
         retries = list(opts.retry_passphrases)
         first = True
@@ -194,7 +195,7 @@ class Run:
             return retries.pop(0)
         if self.prompter.interactive and failure.reason == "AuthError":
             answer = self.prompter.secret("New passphrase for %s (empty to give up): "
-                                          % ssid.decode("utf-8", "replace"), "--retry-passphrase")
+                                          % printable(ssid), "--retry-passphrase")
             return answer or None
         return None
 
@@ -233,5 +234,5 @@ class Run:
         if status.state == "failed":
             text += " (%s)" % status.fail_reason
         if status.connected:
-            text += " (IP %s)" % status.connected["ip4_addr"]
+            text += " (IP %s)" % printable(status.connected["ip4_addr"])
         self.report.step("status", text, **status.as_dict())

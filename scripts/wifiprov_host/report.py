@@ -49,5 +49,6 @@ class Reporter:
         self.stderr.flush()
 
     def _json(self, obj):
-        self.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        # ASCII only: device strings may hold bidi or line-separator characters a terminal would obey.
+        self.stdout.write(json.dumps(obj) + "\n")
         self.stdout.flush()
