@@ -176,7 +176,11 @@ async def work(wifi, connected):
 
 async def main():
     """Boot: join the stored network, or provision one first; then run the application."""
-    settings = config.load(config.DEFAULT_PATH, log.info)
+    try:
+        settings = config.load(config.DEFAULT_PATH, log.info, log.error)
+    except ValueError as exc:  # a bad security setting: no provisioning with weaker settings than asked
+        log.error("%s: provisioning not started" % (exc,))
+        return
     wifi = WifiAdapter(network)
     store = NvsStore(esp32)
     stored = store.load()

@@ -147,10 +147,69 @@ class Errors(unittest.TestCase):
 
     def test_extreme_but_valid(self):
         settings = config.merge(
-            {"transport": "ble", "softap_password": "x" * 64, "service_name": "x" * 32, "http_port": 65535,
+            {"transport": "softap", "softap_password": "x" * 64, "service_name": "x" * 32, "http_port": 65535,
              "wifi_conn_attempts": 255, "scan_max_entries": 255, "auto_stop_delay_ms": 100, "pop": None}
         )
         self.assertIsNone(settings["pop"])
+        self.assertEqual(config.merge({"transport": "ble", "service_name": "x" * 29})["service_name"], "x" * 29)
+        self.assertEqual(config.merge({"transport": "ble", "service_prefix": "p" * 23})["service_prefix"], "p" * 23)
+        self.assertEqual(config.merge({"transport": "softap", "service_prefix": "p" * 26})["service_prefix"], "p" * 26)
+
+    def test_ble_name_limit_is_the_advertising_payload(self):
+        # 29 bytes: a Complete Local Name alone fills the 31-byte scan response.
+        self._bad({"transport": "ble", "service_name": "x" * 30}, "service_name must be at most 29 bytes over BLE")
+        self._bad({"transport": "ble", "service_name": "\u00e9" * 15}, "not 30")
+        self._bad({"transport": "ble", "service_prefix": "p" * 24}, "service_prefix must be at most 23 bytes")
+        self._bad({"transport": "softap", "service_prefix": "p" * 27}, "service_prefix must be at most 26 bytes")
+        self.assertEqual(config.merge({"transport": "ble", "service_name": "n", "service_prefix": "p" * 40})
+                         ["service_name"], "n")
+
+    def test_errors_name_their_setting(self):
+        with self.assertRaises(config.SettingError) as ctx:
+            config.merge({"transport": "ble", "service_name": "x" * 30})
+        self.assertEqual(ctx.exception.key, "service_name")
+        with self.assertRaises(config.SettingError) as ctx:
+            config.merge({"pop": 5})
+        self.assertEqual(ctx.exception.key, "pop")
+
+
+class BoardFallback(unittest.TestCase):
+    """``load`` (what the board runs) keeps provisioning possible: harmless settings fall back."""
+
+    def setUp(self):
+        self.path = _scratch("wifiprov_fallback.json")
+        self.errors = []
+
+    def tearDown(self):
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+
+    def _load(self, text):
+        with open(self.path, "w") as f:
+            f.write(text)
+        return config.load(self.path, None, self.errors.append)
+
+    def test_too_long_ble_name_falls_back_to_the_default_name(self):
+        settings = self._load('{"transport": "ble", "service_name": "%s", "security": 0}' % ("x" * 30))
+        self.assertEqual((settings["transport"], settings["service_name"], settings["security"]), ("ble", None, 0))
+        self.assertEqual(len(self.errors), 1)
+        self.assertIn("service_name must be at most 29 bytes over BLE", self.errors[0])
+        self.assertTrue(self.errors[0].endswith("; using the default"))
+
+    def test_every_harmless_bad_value_is_reported_and_replaced(self):
+        settings = self._load('{"http_port": 0, "scan_max_entries": "many", "show_qr": 1, "transport": "wifi"}')
+        self.assertEqual((settings["http_port"], settings["scan_max_entries"], settings["show_qr"]), (80, 16, False))
+        self.assertIn(settings["transport"], ("ble", "softap"))
+        self.assertEqual(len(self.errors), 4)
+
+    def test_bad_security_settings_still_stop_the_board(self):
+        for text in ('{"security": 7}', '{"pop": 1234}', '{"softap_password": "short"}', '{"secruity": 2}',
+                     '{"sec2_salt": "0102"}', '{"auth_max_failures": -1}'):
+            with self.assertRaises(ValueError):
+                self._load(text)
+        self.assertEqual(self.errors, [])
 
 
 if __name__ == "__main__":

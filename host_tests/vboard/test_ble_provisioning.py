@@ -176,3 +176,32 @@ def test_virtual_board_over_ble(tmp_path):
         assert '"transport":"ble"' in board.console
     finally:
         board.power_off()
+
+
+@pytest.mark.skipif(not _vboard_has_ble(), reason="scripts/vboard.py has no --transport ble yet")
+def test_a_name_too_long_to_advertise_falls_back_to_the_default_name(tmp_path):
+    # A 30-byte service_name passed the settings check (1..32 bytes) but not the BLE transport
+    # (29 bytes fit the scan response), so the board raised at boot and never advertised.
+    import json
+    import shutil
+
+    from vboard_harness import VirtualBoard, free_port
+
+    flash = tmp_path / "flash"
+    shutil.copytree(os.path.join(ROOT, "lib"), flash / "lib", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("boot.py", "main.py"):
+        shutil.copy(os.path.join(ROOT, name), flash / name)
+    (flash / "wifiprov.json").write_text(json.dumps({"transport": "ble", "service_name": "N" * 30, "security": 0}))
+    port = free_port()
+    board = VirtualBoard(tmp_path, "--transport", "ble", "--ble-port", str(port), "--flash", str(flash))
+    try:
+        board.expect(r"E \(\d+\) app: \S*/wifiprov\.json: service_name must be at most 29 bytes over BLE "
+                     r"\(the advertised name\), not 30; using the default")
+        name = board.expect(r"Provisioning started with service name : (PROV_\w{6})").group(1)
+        proc = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "scripts", "prov.py"), "--transport", "ble", "--service_name", name,
+             "--ble-sim", "127.0.0.1:%d" % port, "--sec_ver", "0", "--proto_ver", "v1.1"],
+            cwd=ROOT, capture_output=True, text=True, timeout=90)
+        assert "Protocol version v1.1 verified" in proc.stdout, proc.stdout + proc.stderr
+    finally:
+        board.power_off()

@@ -2,7 +2,28 @@
 
 import json
 
+from micropython import const
+
 DEFAULT_PATH = "/wifiprov.json"
+
+_SSID_MAX = const(32)  # a SoftAP SSID
+_BLE_NAME_MAX = const(29)  # a Complete Local Name alone fills the 31-byte scan response
+_NAME_SUFFIX = const(6)  # the default name: service_prefix + 3 MAC bytes in hex
+
+# Settings whose default is always safe: on a board a bad value is reported and the default
+# used, so provisioning still starts. A bad security setting (PoP, SRP pair, SoftAP key,
+# attempt limits, ...) stops instead: falling back would quietly weaken the board.
+_FALLBACK = ("transport", "service_name", "service_prefix", "http_port", "wifi_conn_attempts", "scan_max_entries",
+             "auto_stop", "auto_stop_delay_ms", "reset_on_failure", "app_info", "show_qr", "ble_service_uuid",
+             "keep_ble")
+
+
+class SettingError(ValueError):
+    """A bad setting; ``key`` names it (None when no single key is to blame)."""
+
+    def __init__(self, key, text):
+        super().__init__(text)
+        self.key = key
 
 # The example app's dev-mode SRP pair for "wifiprov" / "abcd1234" (PROTOCOL.md §7.4).
 EXAMPLE_SEC2_SALT = "036ee0c7bcb9eda84c9eac97d93decf4"
@@ -121,13 +142,13 @@ def _uuid_ok(text):
 def _check_app_info(entries):
     for entry in entries:
         if not isinstance(entry, dict) or sorted(entry.keys()) != ["cap", "label", "ver"]:
-            raise ValueError('app_info entries must be {"label": ..., "ver": ..., "cap": [...]}')
+            raise SettingError("app_info", 'app_info entries must be {"label": ..., "ver": ..., "cap": [...]}')
         if not isinstance(entry["label"], str) or not isinstance(entry["ver"], str):
-            raise ValueError("app_info label and ver must be strings")
+            raise SettingError("app_info", "app_info label and ver must be strings")
         if not isinstance(entry["cap"], list) or not all(isinstance(c, str) for c in entry["cap"]):
-            raise ValueError("app_info cap must be a list of strings")
+            raise SettingError("app_info", "app_info cap must be a list of strings")
         if entry["label"] == "prov":
-            raise ValueError('app_info label "prov" is taken')
+            raise SettingError("app_info", 'app_info label "prov" is taken')
 
 
 def validate(settings, given=None):
@@ -135,39 +156,41 @@ def validate(settings, given=None):
     given = given or {}
     for key, value in settings.items():
         if key not in _SCHEMA:
-            raise ValueError("unknown setting: " + key)
+            raise SettingError(None, "unknown setting: " + key)
         kind = _SCHEMA[key][1]
         if key == "transport" and value is None:
             continue
         if not _type_ok(value, kind):
-            raise ValueError("%s must be %s" % (key, kind))
+            raise SettingError(key, "%s must be %s" % (key, kind))
         if key in _RANGES and value is not None:
             low, high = _RANGES[key]
             if not low <= value <= high:
-                raise ValueError("%s must be %d..%d" % (key, low, high))
+                raise SettingError(key, "%s must be %d..%d" % (key, low, high))
     if settings["transport"] not in (None, "ble", "softap"):
-        raise ValueError('transport must be "ble" or "softap"')
+        raise SettingError("transport", 'transport must be "ble" or "softap"')
     password = settings["softap_password"]
     if password is not None and not 8 <= len(password) <= 64:
-        raise ValueError("softap_password must be 8..64 characters (or null for an open AP)")
+        raise SettingError("softap_password", "softap_password must be 8..64 characters (or null for an open AP)")
     name = settings["service_name"]
-    if name is not None and not 1 <= len(name.encode()) <= 32:
-        raise ValueError("service_name must be 1..32 bytes")
+    if name is not None and not 1 <= len(name.encode()) <= _SSID_MAX:
+        raise SettingError("service_name", "service_name must be 1..%d bytes" % _SSID_MAX)
+    if name is None and len(settings["service_prefix"].encode()) > _SSID_MAX - _NAME_SUFFIX:
+        raise SettingError("service_prefix", "service_prefix must be at most %d bytes" % (_SSID_MAX - _NAME_SUFFIX))
     if not _uuid_ok(settings["ble_service_uuid"]):
-        raise ValueError("ble_service_uuid must look like 021a9004-0382-4aea-bff4-6b3f1c5adfb4")
+        raise SettingError("ble_service_uuid", "ble_service_uuid must look like 021a9004-0382-4aea-bff4-6b3f1c5adfb4")
     _check_app_info(settings["app_info"])
     if (given.get("sec2_salt") is None) != (given.get("sec2_verifier") is None):
-        raise ValueError("set sec2_salt and sec2_verifier together")
+        raise SettingError("sec2_salt", "set sec2_salt and sec2_verifier together")
     if given.get("sec2_password") is not None and given.get("sec2_salt") is not None:
-        raise ValueError("set either sec2_password (dev mode) or sec2_salt/sec2_verifier, not both")
+        raise SettingError("sec2_password", "set either sec2_password (dev mode) or sec2_salt/sec2_verifier, not both")
     for key in ("sec2_salt", "sec2_verifier"):
         value = settings[key]
         if value is not None and (not value or not _hex_ok(value)):
-            raise ValueError(key + " must be hex")
+            raise SettingError(key, key + " must be hex")
     if settings["security"] == 2 and settings["sec2_salt"] is None and settings["sec2_password"] is None:
-        raise ValueError("security 2 needs sec2_salt/sec2_verifier or sec2_password")
+        raise SettingError("security", "security 2 needs sec2_salt/sec2_verifier or sec2_password")
     if settings["sec2_salt"] is not None and settings["sec2_salt"][:2] == "00":
-        raise ValueError("sec2_salt must not start with a zero byte (esp_prov cannot log in)")
+        raise SettingError("sec2_salt", "sec2_salt must not start with a zero byte (esp_prov cannot log in)")
 
 
 def _default_transport(log):
@@ -188,13 +211,13 @@ def merge(given, log=None):
     A ``sec2_password`` given without ``sec2_salt``/``sec2_verifier`` clears both, so the
     device derives a pair from the password at start (dev mode). Without ``transport`` the
     default is BLE where the ``bluetooth`` module exists, else SoftAP; ``log(text)`` gets a
-    line saying which and why. Raises ``ValueError`` naming the first unknown key, wrong
+    line saying which and why. Raises ``SettingError`` naming the first unknown key, wrong
     type or bad value.
     """
     settings = defaults()
     for key, value in given.items():
         if key not in _SCHEMA:
-            raise ValueError("unknown setting: " + key)
+            raise SettingError(None, "unknown setting: " + key)
         settings[key] = value
     if given.get("sec2_password") is not None and given.get("sec2_salt") is None:
         settings["sec2_salt"] = None
@@ -202,11 +225,28 @@ def merge(given, log=None):
     validate(settings, given)
     if settings["transport"] is None:
         settings["transport"] = _default_transport(log)
+    if settings["transport"] == "ble":
+        _check_ble_name(settings)
     return settings
 
 
-def load(path=DEFAULT_PATH, log=None):
-    """The settings in the JSON object at ``path`` (a missing file means all defaults); see ``merge``."""
+def _check_ble_name(settings):
+    name = settings["service_name"]
+    if name is not None and len(name.encode()) > _BLE_NAME_MAX:
+        raise SettingError("service_name", "service_name must be at most %d bytes over BLE (the advertised name), "
+                           "not %d" % (_BLE_NAME_MAX, len(name.encode())))
+    if name is None and len(settings["service_prefix"].encode()) > _BLE_NAME_MAX - _NAME_SUFFIX:
+        raise SettingError("service_prefix", "service_prefix must be at most %d bytes over BLE (the advertised name)"
+                           % (_BLE_NAME_MAX - _NAME_SUFFIX))
+
+
+def load(path=DEFAULT_PATH, log=None, error=None):
+    """The settings in the JSON object at ``path`` (a missing file means all defaults); see ``merge``.
+
+    Unlike ``merge`` it keeps the board provisioning: a bad value of a setting whose default
+    is safe (the name, the port, timings, ...) is reported to ``error(text)`` (default ``log``)
+    and replaced by the default. Anything else still raises ``ValueError``.
+    """
     try:
         with open(path) as f:
             text = f.read()
@@ -220,4 +260,13 @@ def load(path=DEFAULT_PATH, log=None):
         raise ValueError(path + " must hold a JSON object")
     if not text.rstrip().endswith("}"):  # v1.23's json.loads("{") gives {}: a cut-off file
         raise ValueError(path + " is not valid JSON")
-    return merge(given, log)
+    error = error or log
+    while True:
+        try:
+            return merge(given, log)
+        except SettingError as exc:
+            if exc.key not in _FALLBACK or exc.key not in given:
+                raise
+            if error is not None:
+                error("%s: %s; using the default" % (path, exc))
+            del given[exc.key]
