@@ -8,7 +8,7 @@ from devtest import FixedRandom, load_vectors, unhex
 from fakes import Board
 from wifiprov import pbcodec, pbmessages, rand
 from wifiprov import manager as mgr
-from wifiprov.attempts import LOCKED, AttemptLimiter
+from wifiprov.attempts import LOCKED, AttemptLimiter, HandshakeBudget
 from wifiprov.protocomm import Protocomm
 from wifiprov.security0 import Security0
 
@@ -70,6 +70,22 @@ class Policy(unittest.TestCase):
         delays = [limiter.failed() for _ in range(300)]
         self.assertEqual(delays[:6], [3000, 6000, 12000, 24000, 48000, 60000])
         self.assertEqual(max(delays), 60000)
+
+
+class Budget(unittest.TestCase):
+    def test_burst_then_refills_and_finished_handshakes_give_back(self):
+        budget = HandshakeBudget(2)
+        self.assertEqual([budget.take(), budget.take(), budget.take()], [True, True, False])
+        self.assertTrue(budget.refill())  # one back, still not full
+        self.assertEqual([budget.take(), budget.take()], [True, False])
+        budget.give_back()
+        budget.give_back()
+        self.assertFalse(budget.refill())  # full: the caller stops its timer
+        self.assertEqual(budget.available, 2)
+
+    def test_zero_burst_is_no_limit(self):
+        budget = HandshakeBudget(0)
+        self.assertTrue(all(budget.take() for _ in range(1000)))
 
 
 class Gate(unittest.TestCase):
@@ -218,6 +234,49 @@ class ManagerSec1(unittest.TestCase):
 class ManagerSec2(unittest.TestCase):
     def tearDown(self):
         rand.set_source(None)
+
+    def _flood_board(self):
+        board = Board(security=2, handshake_burst=2, handshake_refill_ms=1000)
+        board.manager.start()
+        pc = board.manager.protocomm
+        pc.open_session(SESSION)
+        return board, pc
+
+    def test_abandoned_handshakes_are_rationed_and_the_real_client_gets_through_after_the_flood(self):
+        board, pc = self._flood_board()
+        security = pc.security
+        cmd0 = _step(SEC2_CASE, "SessionCmd0")
+        for _ in range(2):  # the burst: full SRP work each time, never finished
+            self.assertIsNotNone(pc.handle(SESSION, "prov-session", cmd0))
+        prepared = security._next_server
+        for _ in range(20):  # the flood goes on: refused at once, no SRP work, one log line
+            self.assertIsNone(pc.handle(SESSION, "prov-session", cmd0))
+            self.assertIs(security._next_server, prepared)
+        self.assertEqual(board.log.text().count("handshakes left unfinished"), 1)
+        self.assertEqual([e for e, _ in board.events if e == mgr.EVENT_SESSION_CREDENTIALS_MISMATCH], [])
+        board.tick(100)  # the refill period starts at the next tick
+        board.run_for(900)
+        self.assertIsNone(pc.handle(SESSION, "prov-session", cmd0))
+        board.tick(100)
+        # The flood stopped: the real client (the vector's own, right password) completes.
+        rand.set_source(FixedRandom(unhex(SEC2_CASE["b_hex"]), unhex(SEC2_CASE["device_nonce_hex"])[:8]))
+        security._next_server = None
+        pc.open_session(SESSION + 1)
+        self.assertEqual(pc.handle(SESSION + 1, "prov-session", cmd0), _step(SEC2_CASE, "SessionResp0"))
+        self.assertEqual(pc.handle(SESSION + 1, "prov-session", _step(SEC2_CASE, "SessionCmd1")),
+                         _step(SEC2_CASE, "SessionResp1"))
+        self.assertTrue(board.manager.accepting_sessions())  # the attempt limiter never counted the flood
+
+    def test_finished_handshakes_cost_nothing(self):
+        board, pc = self._flood_board()
+        for n in range(5):
+            rand.set_source(FixedRandom(unhex(SEC2_CASE["b_hex"]), unhex(SEC2_CASE["device_nonce_hex"])[:8]))
+            pc.security._next_server = None  # b from the vector, not the one prepared at start
+            pc.open_session(SESSION + n)
+            self.assertEqual(pc.handle(SESSION + n, "prov-session", _step(SEC2_CASE, "SessionCmd0")),
+                             _step(SEC2_CASE, "SessionResp0"))
+            self.assertIsNotNone(pc.handle(SESSION + n, "prov-session", _step(SEC2_CASE, "SessionCmd1")))
+        self.assertFalse("handshakes left unfinished" in board.log.text())
 
     def test_wrong_passwords_back_off_then_the_right_one_works(self):
         nonce = unhex(SEC2_CASE["device_nonce_hex"])[:8]

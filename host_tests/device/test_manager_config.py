@@ -55,7 +55,9 @@ class Defaults(unittest.TestCase):
         self.assertEqual(settings["auth_backoff_max_ms"], 60000)
         self.assertEqual(settings["auth_max_failures"], 10)
         self.assertIsNone(settings["unlock_button_pin"])
-        self.assertEqual(len(settings), 26)
+        self.assertEqual(settings["handshake_burst"], 3)
+        self.assertEqual(settings["handshake_refill_ms"], 30000)
+        self.assertEqual(len(settings), 28)
 
     def test_defaults_are_fresh_copies(self):
         a = config.defaults()

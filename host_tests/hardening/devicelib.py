@@ -42,12 +42,14 @@ def host_security_for(level, pop=POP, password=SEC2_PASSWORD):
 
 
 class Device:
-    """One provisioning service on fakes. Attempt limiting is off here (the fuzz sends wrong proofs
-    by the thousand); ``host_tests/hardening/test_attempt_limiting.py`` covers it."""
+    """One provisioning service on fakes. Attempt limiting and handshake rationing are off here (the
+    fuzz sends wrong proofs and unfinished handshakes by the thousand);
+    ``host_tests/hardening/test_attempt_limiting.py`` covers both."""
 
     def __init__(self, level, **settings):
         settings.setdefault("auth_backoff_ms", 0)
         settings.setdefault("auth_max_failures", 0)
+        settings.setdefault("handshake_burst", 0)
         self.level = level
         self.board = Board(ACCESS_POINTS, security=level, pop=POP, **settings)
         self.failures = []

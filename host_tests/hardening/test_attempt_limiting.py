@@ -130,3 +130,48 @@ def test_off_when_configured_so_and_never_for_sec0(boards, level):
         for _ in range(12):
             assert _attempt(board, host_security.Security0())[0] == "ok"
     assert "failed sessions: provisioning closed" not in board.console
+
+
+class _WalkAway(Exception):
+    """Raised by the client's exchange once SessionCmd0 has been answered."""
+
+
+def _cmd0_only(board, security):
+    """Send a SessionCmd0 and walk away: "answered" (the board did the SRP work) or "refused"."""
+    client = board.client()
+    started_at = time.monotonic()
+
+    def exchange(request):
+        client.transport.send("prov-session", request)
+        raise _WalkAway
+
+    try:
+        security.establish(exchange)
+        outcome = "unexpected"
+    except _WalkAway:
+        outcome = "answered"
+    except Exception:  # the socket closed without a response: the protocol's failure
+        outcome = "refused"
+    finally:
+        client.transport.close()
+    return outcome, time.monotonic() - started_at
+
+
+def test_sec2_handshake_flood_is_rationed_and_the_real_client_gets_through_after_it(boards):
+    # Found by an outside review: well-formed sec2 SessionCmd0s that never send Cmd1 each cost a
+    # full SRP computation and never counted as failed attempts, so a client could keep the CPU busy.
+    board = boards.boot("--sec2-user", SEC2_USER, "--sec2-pass", SEC2_PASSWORD, "--set", "handshake_burst=2",
+                        "--set", "handshake_refill_ms=1500")
+    started(board)
+    flood = host_security.Security2(SEC2_USER.encode(), b"anything")
+    outcomes = [_cmd0_only(board, flood) for _ in range(8)]
+    assert [o for o, _ in outcomes] == ["answered"] * 2 + ["refused"] * 6, outcomes
+    assert max(s for _, s in outcomes[2:]) < FAST_FAIL_S  # refused before any SRP work
+    measured("flood: refused Cmd0 answered in (ms)", int(max(s for _, s in outcomes[2:]) * 1000))
+    board.expect(r"W \(\d+\) wifi_prov_mgr: 2 handshakes left unfinished: new ones refused, one more every 1500 ms")
+    time.sleep(2.0)  # the flood has stopped: one refill later the real client gets through
+    right = host_security.Security2(SEC2_USER.encode(), SEC2_PASSWORD.encode())
+    assert _attempt(board, right)[0] == "ok"
+    boards.extra_secrets.append(session_key(right))
+    assert sum("handshakes left unfinished" in line for line in board.lines) == 1
+    assert not any("failed session" in line for line in board.lines)  # never an attempt-limiter failure

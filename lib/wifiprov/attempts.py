@@ -1,7 +1,9 @@
 """How many wrong-PoP / wrong-password sessions the device tolerates: a few for free, then a
-doubling back-off before each further handshake, and at the limit none until ``reset()``.
+doubling back-off before each further handshake, and at the limit none until ``reset()``;
+and how many handshakes may be left unfinished (each costs key-exchange or SRP work).
 
-Clock-free: ``failed()`` says how long handshakes must now be refused; the caller keeps the time.
+Clock-free: ``failed()`` says how long handshakes must now be refused, ``HandshakeBudget``
+is refilled by the caller's timer; the caller keeps the time.
 """
 
 from micropython import const
@@ -41,3 +43,33 @@ class AttemptLimiter:
         """Forget every failure and unlock (a button press; a reboot does the same)."""
         self.failures = 0
         self.locked = False
+
+
+class HandshakeBudget:
+    """Rations expensive handshake starts (SessionCmd0): ``burst`` may be left unfinished, after
+    which one more is granted per ``refill()`` (the caller's timer). A handshake that reaches its
+    proof (right or wrong) gives its share back, so only abandoned ones (a flood) use the budget
+    up; ``burst`` 0 = no limit."""
+
+    def __init__(self, burst):
+        self._burst = burst
+        self.available = burst
+
+    def take(self):
+        """Spend one handshake start; False (nothing spent) when the budget is used up."""
+        if not self._burst:
+            return True
+        if not self.available:
+            return False
+        self.available -= 1
+        return True
+
+    def give_back(self):
+        """A handshake reached its proof: its start costs nothing here."""
+        if self.available < self._burst:
+            self.available += 1
+
+    def refill(self):
+        """One more start granted (the refill period passed); True if the budget is still not full."""
+        self.give_back()
+        return self.available < self._burst

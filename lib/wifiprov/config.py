@@ -80,6 +80,10 @@ _SCHEMA = {
     "auth_backoff_max_ms": (60000, _INT),
     "auth_max_failures": (10, _INT),
     "unlock_button_pin": (None, _OPT_INT),
+    # Handshakes started (SessionCmd0: key exchange, SRP) but never finished: this many in a row
+    # are free, then one more per handshake_refill_ms; a finished one gives its share back.
+    "handshake_burst": (3, _INT),
+    "handshake_refill_ms": (30000, _INT),
 }
 
 _RANGES = {
@@ -93,6 +97,8 @@ _RANGES = {
     "auth_backoff_max_ms": (0, 3600000),
     "auth_max_failures": (0, 255),
     "unlock_button_pin": (0, 48),
+    "handshake_burst": (0, 255),
+    "handshake_refill_ms": (100, 3600000),
 }
 
 

@@ -16,7 +16,7 @@ from binascii import unhexlify
 
 from wifiprov import pbmessages, version_info
 from wifiprov import wifi as wifi_adapter
-from wifiprov.attempts import LOCKED, AttemptLimiter
+from wifiprov.attempts import LOCKED, AttemptLimiter, HandshakeBudget
 from wifiprov.config_handler import ConfigEndpoint
 from wifiprov.ctrl_handler import CtrlEndpoint
 from wifiprov.protocomm import Protocomm
@@ -157,6 +157,9 @@ class ProvisioningManager:
             config["auth_backoff_max_ms"],
         )
         self._backoff_timer = _Timer()
+        self._handshakes = HandshakeBudget(config["handshake_burst"])
+        self._refill_timer = _Timer()
+        self._rationing = False  # a refusal was logged since the last refill
         self._new_run()
 
     def _new_run(self):
@@ -197,6 +200,7 @@ class ProvisioningManager:
             return
         security = self._make_security()
         security.on_event = self._on_security_event
+        security.admit = self._admit_handshake
         pc = Protocomm(security, self._log.warn if self._log else None)
         pc.gate = self.accepting_sessions
         app_info = [(e["label"], e["ver"], e["cap"]) for e in self.config["app_info"]]
@@ -233,6 +237,10 @@ class ProvisioningManager:
             return
         if self._backoff_timer.due(now_ms):
             self._info("secure sessions accepted again")
+        if self._refill_timer.due(now_ms):
+            self._rationing = False
+            if self._handshakes.refill():
+                self._refill_timer.arm(self.config["handshake_refill_ms"])
         self._scan.tick()
         if self.state == STATE_CRED_RECV:
             self._drive_attempt(now_ms)
@@ -455,11 +463,27 @@ class ProvisioningManager:
             state["channel"] = channel or entry[2]
         return state
 
+    def _admit_handshake(self):
+        """Whether a handshake may start now; unfinished ones are rationed (``handshake_burst``)."""
+        if not self._handshakes.take():
+            if not self._rationing:  # once per refill period, however hard a client floods
+                self._rationing = True
+                self._warn("%d handshakes left unfinished: new ones refused, one more every %d ms"
+                           % (self.config["handshake_burst"], self.config["handshake_refill_ms"]))
+            return False
+        if not self._refill_timer.armed():
+            self._refill_timer.arm(self.config["handshake_refill_ms"])
+        return True
+
     def _on_security_event(self, event):
         self._emit(SECURITY_EVENT_BASE + event, None)
+        # A handshake that reached its proof is not abandoned: a wrong proof is the attempt
+        # limiter's to count, so either way its start is given back to the flood budget.
         if event == EVENT_SETUP_OK:
             self._limiter.succeeded()
+            self._handshakes.give_back()
         elif event == EVENT_CREDENTIALS_MISMATCH:
+            self._handshakes.give_back()
             self._session_failed()
 
     def _session_failed(self):

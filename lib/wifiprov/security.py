@@ -20,6 +20,8 @@ class SessionState:
     def __init__(self):
         self.session_id = None
         self.on_event = None
+        # ``admit() -> bool``: asked before the expensive work of a handshake start (SessionCmd0).
+        self.admit = None
 
     def new_session(self, session_id):
         """Begin a fresh session for ``session_id``."""
@@ -38,6 +40,10 @@ class SessionState:
     def _check_session(self, session_id):
         if session_id != self.session_id:
             raise SecurityError("session id")
+
+    def _admit_start(self):
+        if self.admit is not None and not self.admit():
+            raise SecurityError("handshake refused for now")
 
     def _emit(self, event):
         if self.on_event is not None:

@@ -71,6 +71,7 @@ class Security1(SessionState):
         if len(client_pubkey) != _KEY_LEN:
             self._emit(EVENT_INVALID_PARAMS)
             raise SecurityError("client_pubkey length")
+        self._admit_start()
         self.prepare()
         private, public = self._key_pair
         self._key_pair = None

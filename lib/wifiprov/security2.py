@@ -82,6 +82,7 @@ class Security2(SessionState):
         if self._strict and len(client_pubkey) != _A_LEN:
             self._emit(EVENT_INVALID_PARAMS)
             raise SecurityError("client_pubkey length")
+        self._admit_start()
         self.prepare()
         server = self._next_server
         try:
