@@ -22,7 +22,7 @@ BOARD       ?= ESP32_GENERIC
 DRY_RUN = $(if $(findstring n,$(filter-out -%,$(firstword $(MAKEFLAGS)))),--dry-run)
 
 # A board target without PORT (or flash without FIRMWARE) stops here, with one line.
-PORT_GOALS := $(filter deploy erase repl monitor hil flash,$(MAKECMDGOALS))
+PORT_GOALS := $(filter deploy erase new-secret repl monitor hil flash,$(MAKECMDGOALS))
 ifneq ($(PORT_GOALS),)
 ifeq ($(strip $(PORT)),)
 $(error make $(firstword $(PORT_GOALS)) needs the board's serial port: make $(firstword $(PORT_GOALS)) PORT=/dev/ttyUSB0)
@@ -34,7 +34,7 @@ $(error make flash needs a MicroPython image: make flash PORT=$(PORT) FIRMWARE=E
 endif
 endif
 
-.PHONY: help setup demo test bench gen mpy deploy erase repl monitor hil flash firmware
+.PHONY: help setup demo test bench gen mpy deploy erase new-secret repl monitor hil flash firmware
 
 help:
 	@echo "host (no board needed):"
@@ -49,6 +49,7 @@ help:
 	@echo "  make flash PORT=... FIRMWARE=image.bin [CHIP=esp32]   erase the chip, write stock MicroPython"
 	@echo "  make deploy PORT=... [MPY=1] [CONFIG=f.json] [MIP=0] [FROZEN=1]   copy lib/, boot.py, main.py, settings"
 	@echo "  make erase PORT=...    forget the stored Wi-Fi credentials (nothing else), then reset"
+	@echo "  make new-secret PORT=...  forget the per-device PoP / SRP password (\"random\"): a new one at the next boot"
 	@echo "  make repl PORT=...     MicroPython REPL (Ctrl-C stops the app, Ctrl-D soft-resets, Ctrl-] quits)"
 	@echo "  make monitor PORT=...  show the console, read-only"
 	@echo "  make hil PORT=... [BLE_NAME=auto] [SOFTAP_HOST=192.168.4.1:80] [SSID=... PASSPHRASE=...]"
@@ -100,6 +101,9 @@ deploy: .venv/.installed
 
 erase: .venv/.installed
 	+$(DEPLOY) erase $(strip --port $(PORT) $(DRY_RUN))
+
+new-secret: .venv/.installed
+	+$(DEPLOY) new-secret $(strip --port $(PORT) $(DRY_RUN))
 
 repl: .venv/.installed
 	@echo "== REPL on $(PORT): Ctrl-C stops the application, Ctrl-D soft-resets (it boots again), Ctrl-] quits"

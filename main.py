@@ -133,6 +133,10 @@ def _ble_link(connected):
 async def provision(settings, wifi, store):
     """Run the provisioning service until it has ended (credentials worked, SoftAP or BLE off)."""
     log.info("Starting provisioning")
+    public = config.public_secret(settings)
+    if public is not None:
+        log.warn('security %d with the example\'s public secret: anyone who has read the example can provision '
+                 'this board; set "%s" in /wifiprov.json ("random" makes one per device)' % (settings["security"], public))
     ble_class = _ble_transport_class() if settings["transport"] == "ble" else None
     prov = manager.ProvisioningManager(settings, wifi, store, Logger("wifi_prov_mgr"))
     prov.add_listener(_event_logger(settings))
@@ -181,6 +185,10 @@ async def main():
     except ValueError as exc:  # a bad security setting: no provisioning with weaker settings than asked
         log.error("%s: provisioning not started" % (exc,))
         return
+    if config.RANDOM_SECRET in (settings["pop"], settings["sec2_password"]):
+        from wifiprov import device_secret
+
+        device_secret.resolve(settings, esp32, log.info)
     wifi = WifiAdapter(network)
     store = NvsStore(esp32)
     stored = store.load()

@@ -8,6 +8,7 @@ runs this script that way, so what it shows is exactly what would run).
     deploy.py mpy [--compat 1.22] [--out DIR]  compile lib/ to .mpy (default DIR: build/mpy or build/mpy-1.22)
     deploy.py deploy --port P [--mpy] [--config FILE] [--no-mip] [--frozen]
     deploy.py erase --port P                   forget the stored Wi-Fi credentials, then reset
+    deploy.py new-secret --port P              forget the per-device PoP / SRP password, then reset
     deploy.py monitor --port P                 print what the board says (read-only)
 
 Device files are everything under lib/ (but caches and build output), boot.py and
@@ -276,6 +277,15 @@ def cmd_erase(args):
                         "+", "reset"))
 
 
+def cmd_new_secret(args):
+    runner = Runner(args.dry_run)
+    runner.say("forget the per-device secret on %s (pop/sec2_password \"random\"), then reset: it draws a new "
+               "one, shown in the QR payload; clients need the new one" % args.port)
+    runner.run(mpremote(args.port, "exec", "import esp32; from wifiprov import device_secret; "
+                                           'device_secret.forget(esp32); print("wifiprov: per-device secret forgotten")',
+                        "+", "reset"))
+
+
 def cmd_monitor(args):
     import serial
 
@@ -326,6 +336,8 @@ def main(argv=None):
     p.set_defaults(func=cmd_deploy)
     p = with_port(sub.add_parser("erase", help="erase the stored Wi-Fi credentials"))
     p.set_defaults(func=cmd_erase)
+    p = with_port(sub.add_parser("new-secret", help="make the board draw a new per-device PoP / SRP password"))
+    p.set_defaults(func=cmd_new_secret)
     p = sub.add_parser("monitor", help="print the board's console")
     p.add_argument("--port", required=True)
     p.set_defaults(func=cmd_monitor)

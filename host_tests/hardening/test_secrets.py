@@ -5,6 +5,7 @@ dev-mode SRP password only inside the QR payload / URL line. These scenarios add
 others do not reach: QR drawing, every security level with failures of every kind, the
 verifier, dev-mode SRP, a rejected 64-character passphrase."""
 
+import json
 import time
 
 import pytest
@@ -103,3 +104,60 @@ def test_the_scan_finds_planted_secrets():
     with pytest.raises(AssertionError):
         scan_for_secrets(['data={"pop":"%s"}' % POP, POP.encode().hex()], [], [POP])
     scan_for_secrets(['data={"pop":"%s"}' % POP, "I (2) app: fine"], [HOME_PASSPHRASE], [POP])
+
+
+PUBLIC_WARNING = r"W \(\d+\) app: security %d with the example's public secret: anyone who has read the example " \
+                 r"can provision this board; set \"%s\" in /wifiprov.json \(\"random\" makes one per device\)"
+
+
+def test_the_examples_public_secrets_are_announced_without_the_secret(boards):
+    board = boards.boot("--sec", "1", pop="abcd1234")
+    board.expect(PUBLIC_WARNING % (1, "pop"))
+    started(board)
+    board = boards.boot("--sec", "2")
+    board.expect(PUBLIC_WARNING % (2, "sec2_password"))
+    started(board)
+    for line in board.lines:  # the example's SRP password is not printed anywhere
+        assert "abcd1234" not in line, line
+    board = boards.boot("--sec", "1", "--pop", POP, pop=POP)
+    started(board)
+    assert "public secret" not in board.console
+
+
+def _qr_payload(board):
+    return json.loads(board.expect(r"qrcode\.html\?data=(\{.*\})$").group(1))
+
+
+def test_random_pop_lives_in_nvs_and_provisions_from_the_qr_payload(boards):
+    board = boards.boot("--sec", "1", "--set", "pop=random", "--set", "wifi_conn_attempts=2")
+    board.expect(r"app: made a per-device PoP \(kept in NVS; it is in the QR payload\)")
+    payload = _qr_payload(board)
+    pop = payload["pop"]
+    board.qr_only = [pop]
+    assert len(pop) == 16 and pop != "random"
+    board.power_off()
+    board.boot()  # same board (same NVS): the same PoP, nothing new made
+    assert _qr_payload(board)["pop"] == pop  # the URL line comes once the server listens
+    proc = board.run_cli("--qr", json.dumps(payload), "--ssid", HOME_SSID, "--passphrase", HOME_PASSPHRASE,
+                         "--service_name", board.address(), "--poll-interval", "0.3")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    board.expect(r"app: Provisioning successful")
+
+
+def test_random_sec2_password_derives_its_verifier_once(boards):
+    board = boards.boot("--sec", "2", "--set", "sec2_password=random")
+    payload = _qr_payload(board)
+    password = payload["pop"]
+    board.qr_only = [password]
+    assert payload["username"] == "wifiprov" and len(password) == 16
+    assert sum("deriving the SRP verifier" in line for line in board.lines) == 1
+    board.power_off()
+    lines_before = len(board.lines)
+    board.boot()
+    assert _qr_payload(board)["pop"] == password
+    assert not any("deriving" in line for line in board.lines[lines_before:])
+    security = host_security.Security2(b"wifiprov", password.encode())
+    client = _session(board, boards, security)
+    assert client.set_config(HOME_SSID.encode(), HOME_PASSPHRASE.encode()) == "Success"
+    assert client.apply_config() == "Success"
+    assert client.wait_connected(poll_interval=0.2, timeout=30).state == "connected"

@@ -268,7 +268,7 @@ import os
 import esp32
 from wifiprov.store import NvsStore
 
-PREPARE, VERSION, ERASE = %s
+PREPARE, VERSION, ERASE, NEW_SECRET = %s
 
 os.chdir("/")
 open("/lib/wifiprov/stale.mpy", "wb").close()  # from an earlier MPY=1 deploy
@@ -281,10 +281,19 @@ assert os.listdir("/newlib") == ["wifiprov"] and os.listdir("/newlib/wifiprov") 
 
 exec(VERSION)
 
+from wifiprov import config, device_secret
+
+def pop():
+    return device_secret.resolve(config.merge({"transport": "softap", "pop": "random"}), esp32)["pop"]
+
+first = pop()
 NvsStore(esp32).save(b"MyHomeWiFiAP", b"correct-horse-9")
 assert NvsStore(esp32).load() == (b"MyHomeWiFiAP", b"correct-horse-9")
 exec(ERASE)
 assert NvsStore(esp32).load() is None
+assert pop() == first  # erasing the credentials keeps the per-device secret
+exec(NEW_SECRET)
+assert pop() != first
 print("board programs: OK")
 '''
 
@@ -318,14 +327,15 @@ class NVS:
 
 @pytest.mark.parametrize("version", ["new", "old"])
 def test_the_programs_deploy_and_erase_run_on_the_board_work_on_micropython(version, tmp_path):
-    """The one-line programs ``make deploy`` (folders, stale files, MPY=1's version query) and ``make erase`` send."""
+    """The one-line programs ``make deploy`` (folders, stale files, MPY=1's version query), ``make erase`` and
+    ``make new-secret`` send."""
     _require_runtime(version)
     programs = []
-    for args in (["deploy"], ["deploy", "MPY=1"], ["erase"]):
+    for args in (["deploy"], ["deploy", "MPY=1"], ["erase"], ["new-secret"]):
         result = make("-n", "PORT=" + PORT, *args)
         assert result.returncode == 0, result.stderr
         programs.append(mpremote_commands(result.stdout)[0][0][1])
-    prepare, version_query, erase = programs
+    prepare, version_query, erase, new_secret = programs
     assert prepare.startswith("import os; ") and "version:" in version_query and "erase()" in erase
     (tmp_path / "esp32.py").write_text(FAKE_ESP32)
     script = tmp_path / "board_programs.py"
@@ -335,7 +345,7 @@ def test_the_programs_deploy_and_erase_run_on_the_board_work_on_micropython(vers
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "board programs: OK" in output, output[-3000:]
     assert "version: micropython 1 %d" % {"new": 27, "old": 23}[version] in output
-    assert "wifiprov: credentials erased" in output
+    assert "wifiprov: credentials erased" in output and "wifiprov: per-device secret forgotten" in output
 
 
 def test_the_firmware_manifest_freezes_lib_and_the_aioble_parts_deploy_installs():

@@ -25,7 +25,10 @@ class SettingError(ValueError):
         super().__init__(text)
         self.key = key
 
-# The example app's dev-mode SRP pair for "wifiprov" / "abcd1234" (PROTOCOL.md §7.4).
+# The example app's PoP, and its dev-mode SRP pair for "wifiprov" / "abcd1234" (PROTOCOL.md §7.4):
+# public, so a board using them says so at every start.
+EXAMPLE_POP = "abcd1234"
+RANDOM_SECRET = "random"  # "pop" / "sec2_password": this board's own, made on first use (wifiprov.device_secret)
 EXAMPLE_SEC2_SALT = "036ee0c7bcb9eda84c9eac97d93decf4"
 EXAMPLE_SEC2_VERIFIER = (
     "7c7c85476508946dd636af37d7e8914378cffd616c59d2f83908127238de9e24"
@@ -52,7 +55,7 @@ _BOOL = "true or false"
 _SCHEMA = {
     "transport": (None, _STR),
     "security": (1, _INT),
-    "pop": ("abcd1234", _OPT_STR),
+    "pop": (EXAMPLE_POP, _OPT_STR),
     "sec2_username": ("wifiprov", _STR),
     "sec2_password": (None, _OPT_STR),
     "sec2_salt": (EXAMPLE_SEC2_SALT, _OPT_STR),
@@ -197,6 +200,16 @@ def validate(settings, given=None):
         raise SettingError("security", "security 2 needs sec2_salt/sec2_verifier or sec2_password")
     if settings["sec2_salt"] is not None and settings["sec2_salt"][:2] == "00":
         raise SettingError("sec2_salt", "sec2_salt must not start with a zero byte (esp_prov cannot log in)")
+
+
+def public_secret(settings):
+    """The setting to change when ``settings`` use one of the example's public secrets, else None."""
+    level = settings["security"]
+    if level == 1 and settings["pop"] == EXAMPLE_POP:
+        return "pop"
+    if level == 2 and (settings["sec2_password"] == EXAMPLE_POP or settings["sec2_salt"] == EXAMPLE_SEC2_SALT):
+        return "sec2_password"
+    return None
 
 
 def _default_transport(log):

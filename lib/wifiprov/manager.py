@@ -70,7 +70,6 @@ _WIFI_FAILED = const(3)
 
 _CONNECT_DELAY_MS = const(1000)  # lets the Apply answer out before the radio changes channel
 _AUTOSTOP_TIMEOUT_MS = const(30000)  # stop this long after got-IP even if nobody asked
-_SALT_LEN = const(16)
 
 
 class _Timer:
@@ -104,29 +103,6 @@ class _Timer:
 def service_name(prefix, mac):
     """``prefix`` + the last 3 bytes of the station MAC in upper-case hex (``PROV_261FCC``)."""
     return "%s%02X%02X%02X" % (prefix, mac[3], mac[4], mac[5])
-
-
-def sec2_verifier(username, password, salt):
-    """The SRP verifier esp_prov derives for ``username``/``password`` (str) and ``salt`` (bytes).
-
-    x = H(salt ‖ H(I ‖ ":" ‖ P)) with the leading zero bytes of the inner hash dropped,
-    as esp_prov does (PROTOCOL.md §7.2); the verifier is ``g^x mod N``, minimal bytes.
-    """
-    from wifiprov import srp6a
-    from wifiprov.sha512 import sha512
-
-    inner = sha512((username + ":" + password).encode()).digest().lstrip(b"\x00")
-    x = int.from_bytes(sha512(salt + inner).digest(), "big")
-    return srp6a.minimal(pow(srp6a.G, x, srp6a.N))
-
-
-def _dev_sec2_pair(username, password):
-    from wifiprov.rand import random_bytes
-
-    salt = random_bytes(_SALT_LEN)
-    while salt[0] == 0:  # esp_prov cannot log in with a salt starting with 0x00
-        salt = random_bytes(_SALT_LEN)
-    return salt, sec2_verifier(username, password, salt)
 
 
 class ProvisioningManager:
@@ -389,8 +365,10 @@ class ProvisioningManager:
             salt = unhexlify(self.config["sec2_salt"])
             verifier = unhexlify(self.config["sec2_verifier"])
         else:
+            from wifiprov import srp_verifier
+
             self._info("security 2 dev mode: deriving a verifier from sec2_password")
-            salt, verifier = _dev_sec2_pair(self.config["sec2_username"], self.config["sec2_password"])
+            salt, verifier = srp_verifier.new_pair(self.config["sec2_username"], self.config["sec2_password"])
         return Security2(salt, verifier)
 
     def _drive_attempt(self, now):
