@@ -192,7 +192,14 @@ class BleTransport:
                 self._warn("BLE IRQ handler failed: %r" % (self._irq_error,))
                 self._irq_error = None
             while self._queue:
-                self._answer(*self._queue.pop(0))
+                item = self._queue.pop(0)
+                try:
+                    self._answer(*item)
+                except Exception as exc:  # e.g. MemoryError storing the answer: deny its read, serve on
+                    endpoint, number = item[0], item[4]
+                    endpoint.failed = number
+                    endpoint.answered = number
+                    self._warn("request to %s failed: %r" % (endpoint.name, exc))
                 await asyncio.sleep(0)
 
     def _answer(self, endpoint, link, conn_handle, request, number):
