@@ -286,3 +286,21 @@ class sha512:
         other._length = self._length
         return other
 
+
+# The viper block function replaces the pure one where the port compiles it and it hashes
+# "abc" right; ``native`` says which one runs. Importing it fails with SyntaxError without
+# a native emitter (WebAssembly, ESP32-C3 before v1.24), AttributeError on CPython,
+# MemoryError if the machine code does not fit. The unused function is freed.
+_pure = _compress
+try:
+    from wifiprov.sha512_viper import compress as _compress
+
+    native = sha512(b"abc").digest() == unhexlify(
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+    )
+except Exception:
+    native = False
+if not native:
+    _compress = _pure
+del _pure
