@@ -5,7 +5,8 @@ The board's console is this program's stdout (and, with ``--pty``, a pseudo-term
 too); everything the virtual board itself says goes to stderr, prefixed ``vboard:``.
 Simulated: ``network`` (a world of access points, see ``scripts/devsim/network.py`` and
 ``scripts/vboard_world.example.json``), ``esp32.NVS`` (kept in the state directory, so
-a restart finds the stored credentials), ``machine`` (MAC, reset) and ``cryptolib``.
+a restart finds the stored credentials), ``machine`` (MAC, reset, the button: SIGUSR1 to
+this program presses it) and ``cryptolib``.
 The SoftAP's HTTP server listens on 127.0.0.1:PORT instead of 192.168.4.1:80.
 
 The board runs in a child process; ``machine.reset()`` ends it and it boots again, the
@@ -45,6 +46,7 @@ WORLD_FILE = "world.json"  # the world the board lives in
 FLASH_DIR = "flash"  # the board's file system (without --flash)
 CONFIG_FILE = "wifiprov.json"  # the board's /wifiprov.json
 NVS_FILE = "nvs.json"  # committed esp32.NVS contents
+BUTTON_FILE = "button"  # appears when the board's button is pressed (machine.set_button_file)
 
 # Exit codes of the board process that ask for another boot, and how it boots then.
 _RESET_EXIT = 3  # machine.reset()
@@ -123,6 +125,7 @@ def run_board(argv):
 
     network.configure(world)
     esp32.configure(os.path.join(state, NVS_FILE))
+    machine.set_button_file(os.path.join(state, BUTTON_FILE))
     if args.ble_port:
         import bluetooth
         from ble_central import AirServer
@@ -407,6 +410,10 @@ def supervise(argv):
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
+    button = os.path.join(state, BUTTON_FILE)
+    if os.path.exists(button):
+        os.remove(button)
+    signal.signal(signal.SIGUSR1, lambda signum, frame: open(button, "w").close())
     command = [sys.executable, os.path.abspath(__file__), "--board", state]
     if args.pty:
         command.append("--console")
