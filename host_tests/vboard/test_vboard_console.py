@@ -1,4 +1,5 @@
-"""The virtual board's serial console on a pseudo-terminal: CR LF line ends, Ctrl-D reboots the board."""
+"""The virtual board's serial console on a pseudo-terminal, on both runtimes: CR LF line ends, Ctrl-C stops the
+application and gives the REPL, Ctrl-D there soft-reboots the board."""
 
 import json
 import os
@@ -27,26 +28,27 @@ def _read_until(fd, needle, timeout=20.0):
     return data
 
 
-def test_console_on_a_pty_and_ctrl_d_reboots(tmp_path):
+@pytest.mark.parametrize("runtime", ["micropython", "cpython"])
+def test_console_on_a_pty_ctrl_c_then_ctrl_d_reboots(tmp_path, runtime):
     world = tmp_path / "world.json"
     world.write_text(json.dumps(FAST_WORLD))
     command = [sys.executable, VBOARD, "--http-port", str(free_port()), "--state", str(tmp_path / "state"),
-               "--world", str(world), "--reset-state", "--pty"]
+               "--world", str(world), "--reset-state", "--pty", "--runtime", runtime]
     board = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     fd = None
     try:
-        path = None
-        while path is None:
-            line = board.stderr.readline().decode()
-            assert line, "vboard ended before naming its pty"
-            found = re.search(r"console also on (\S+)", line)
-            path = found and found.group(1)
-        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        named = _read_until(board.stderr.fileno(), b"console also on ")
+        while not re.search(rb"console also on (\S+)\n", named):
+            named += os.read(board.stderr.fileno(), 4096)
+        fd = os.open(re.search(rb"console also on (\S+)\n", named).group(1), os.O_RDWR | os.O_NOCTTY)
         first = _read_until(fd, b"qrcode.html?data=")
         assert b"I (" in first and b"app: Starting provisioning\r\n" in first
+        os.write(fd, b"\x03")
+        stopped = _read_until(fd, b">>> ")
+        assert b"KeyboardInterrupt" in stopped and b'Type "help()" for more information.\r\n' in stopped
         os.write(fd, b"\x04")
-        assert b"app: Starting provisioning\r\n" in _read_until(fd, b"app: Starting provisioning\r\n")
-        assert b"board reset, booting again" in board.stderr.readline()
+        assert b"MPY: soft reboot\r\n" in _read_until(fd, b"app: Starting provisioning\r\n")
+        assert b"vboard: board reset, booting again\n" in named + _read_until(board.stderr.fileno(), b"booting again\n")
     finally:
         if fd is not None:
             os.close(fd)
