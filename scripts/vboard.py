@@ -454,6 +454,7 @@ def supervise(argv):
             boot = board.run(boot, _board_preexec)
             if isinstance(boot, int):
                 return boot
+            console.end_line()
             _say("board reset, booting again")
     except KeyboardInterrupt:
         if board.process is not None:

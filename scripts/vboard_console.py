@@ -18,6 +18,7 @@ class SerialConsole:
     def __init__(self, use_pty, board_cooks, say):
         self.board_cooks = board_cooks
         self.master = None
+        self._line_open = False  # the last byte shown was not the end of a line
         self._held_cr = b""  # a CR at the end of a chunk whose LF may come next (stdout of a cooking board)
         if use_pty:
             import pty
@@ -31,6 +32,9 @@ class SerialConsole:
 
     def write(self, data):
         """Show ``data`` from the board."""
+        if not data:
+            return
+        self._line_open = not data.endswith(b"\n")
         if self.board_cooks:
             text = (self._held_cr + data).replace(b"\r\n", b"\n")
             self._held_cr = b"\r" if text.endswith(b"\r") else b""
@@ -39,6 +43,11 @@ class SerialConsole:
         else:
             self._stdout(data)
             self._pty(data.replace(b"\n", b"\r\n"))
+
+    def end_line(self):
+        """Make what comes next start a line of its own (the console of a board that resets mid-line)."""
+        if self._line_open:
+            self.write(b"\r\n" if self.board_cooks else b"\n")
 
     @staticmethod
     def _stdout(data):
