@@ -170,3 +170,34 @@ def test_the_32_bit_vm_boots_and_provisions(boards):
                            "correct-horse-9", "--poll-interval", "0.3")
     assert result.returncode == 0, result.stdout + result.stderr
     board.expect(r"app: Hello World!")
+
+
+HARDWARE_HEAP = """\
+import gc, json, sys
+gc.collect()
+before = gc.mem_alloc()
+sys.path[:] = [sys.argv[1]]
+import esp32, machine, network
+with open(sys.argv[2]) as f:
+    network.configure(json.load(f))
+esp32.configure(sys.argv[3] + "/nvs.json")
+machine.set_button_file(sys.argv[3] + "/button")
+gc.collect()
+print("retained", gc.mem_alloc() - before, "cryptolib" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("bits, limit", [(64, 32 * 1024), (32, 24 * 1024)])
+def test_the_simulated_hardware_keeps_little_of_the_vm_heap(tmp_path, bits, limit):
+    vm, why = unix_vm(bits)
+    if vm is None:
+        pytest.skip(why)
+    script = tmp_path / "heap.py"
+    script.write_text(HARDWARE_HEAP)
+    result = subprocess.run([vm, str(script), os.path.join(ROOT, "scripts", "devsim"),
+                             os.path.join(ROOT, "scripts", "vboard_world.example.json"), str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    words = result.stdout.split()
+    assert result.returncode == 0 and words[0] == "retained", result.stdout + result.stderr
+    print("simulated hardware retains %s bytes on the %d-bit VM" % (words[1], bits))
+    assert int(words[1]) < limit and words[2] == "False"  # lean, and devsim's cryptolib stand-in never loaded
