@@ -51,6 +51,16 @@ def unhex(text):
     return _unhexlify(text)
 
 
+def response_head(head):
+    """``(status, {lower-case header name: value})`` of an HTTP response head (bytes, without the blank line)."""
+    lines = head.split(b"\r\n")
+    headers = {}
+    for line in lines[1:]:
+        key, value = line.split(b":", 1)
+        headers[key.strip().lower()] = value.strip()
+    return int(lines[0].split(b" ")[1]), headers
+
+
 class FixedRandom:
     """Deterministic randomness source: each request for n bytes gets the first queued chunk of length n."""
 

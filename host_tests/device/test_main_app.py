@@ -93,13 +93,13 @@ class MainApp(unittest.TestCase):
         self._run_for(main.work(True), 0.5)
         self.assertEqual(self.lines, ["Hello World!"])
 
-    def test_main_serves_custom_data_while_provisioning_then_works(self):
-        main = self._main([True])
+    def _main_provisioning(self, main, outcome):
+        """Run main.main() with ``wifiprov.provision()`` answering ``outcome``; returns what each step was given."""
         calls = []
 
         async def provision(endpoints=()):
             calls.append(list(endpoints))
-            return True
+            return outcome
 
         async def work(announced):
             calls.append(announced)
@@ -112,29 +112,17 @@ class MainApp(unittest.TestCase):
             _run(main.main())
         finally:
             wifiprov.provision = saved_provision
-        self.assertEqual(calls, [[("custom-data", main.custom_data)], True])
+        return calls
+
+    def test_main_serves_custom_data_while_provisioning_then_works(self):
+        main = self._main([True])
+        self.assertEqual(self._main_provisioning(main, True), [[("custom-data", main.custom_data)], True])
         self.assertEqual(main.custom_data(1, b"hi\n"), b"SUCCESS\x00")
         self.assertEqual(self.lines, ["Received data: hi\\x0a"])  # client text cannot start a console line
 
     def test_main_stops_when_the_settings_are_bad(self):
         main = self._main([True])
-        calls = []
-
-        async def provision(endpoints=()):
-            return None
-
-        async def work(announced):
-            calls.append(announced)
-
-        import wifiprov
-
-        saved_provision = wifiprov.provision
-        wifiprov.provision, main.work = provision, work
-        try:
-            _run(main.main())
-        finally:
-            wifiprov.provision = saved_provision
-        self.assertEqual(calls, [])
+        self.assertEqual(self._main_provisioning(main, None), [[("custom-data", main.custom_data)]])
 
 
 if __name__ == "__main__":

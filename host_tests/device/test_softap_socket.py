@@ -12,6 +12,7 @@ try:
 except (ImportError, AttributeError):
     _run = None
 
+from devtest import response_head
 from wifiprov import softap, version_info
 from wifiprov.protocomm import Protocomm
 from wifiprov.rand import random_bytes
@@ -53,17 +54,13 @@ class _Client:
                     raise AssertionError("closed inside a response head: %r" % self.buffer)
                 return None
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        lines = head.split(b"\r\n")
-        headers = {}
-        for line in lines[1:]:
-            key, value = line.split(b":", 1)
-            headers[key.strip().lower()] = value.strip()
+        status, headers = response_head(head)
         length = int(headers[b"content-length"])
         while len(self.buffer) < length:
             if not await self._more():
                 raise AssertionError("closed inside a response body")
         body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return int(lines[0].split(b" ")[1]), headers, body
+        return status, headers, body
 
     async def closed(self):
         """True once the server has closed the socket (with nothing more sent)."""
@@ -156,17 +153,13 @@ class SoftApOverSockets(unittest.TestCase):
 
     def test_refused_requests_close_without_an_answer_or_with_the_error_status(self):
         async def test(board):
-            client = await board.client()
-            await client.send(_request(b"proto-ver", b""))
-            self.assertTrue(await client.closed())
-            client = await board.client()
-            await client.send(_request(b"nowhere", b"x"))
-            self.assertEqual((await client.response())[0], 404)
-            self.assertTrue(await client.closed())
-            client = await board.client()
-            await client.send(_request(b"echo", b"x", method=b"GET"))
-            self.assertEqual((await client.response())[0], 405)
-            self.assertTrue(await client.closed())
+            for request, status in ((_request(b"proto-ver", b""), None), (_request(b"nowhere", b"x"), 404),
+                                    (_request(b"echo", b"x", method=b"GET"), 405)):
+                client = await board.client()
+                await client.send(request)
+                if status is not None:
+                    self.assertEqual((await client.response())[0], status)
+                self.assertTrue(await client.closed())
 
         _serve(test)
 

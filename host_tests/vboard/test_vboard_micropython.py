@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from vboard_harness import ROOT, VBOARD, SerialHost, VirtualBoard, unix_vm
+from vboard_harness import ROOT, VBOARD, SerialHost, boards, unix_vm  # noqa: F401 - boards: fixture
 
 MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
 BANNER = r"^MicroPython v1\.\d+\.\d+\S* .*; virtual ESP32 board on the unix port \((\d+)-bit\), (\d+) KiB heap$"
@@ -27,19 +27,6 @@ def _mpremote(pty, *args):
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
-
-@pytest.fixture
-def boards(tmp_path):
-    started = []
-
-    def boot(*args):
-        board = VirtualBoard(tmp_path, *args)
-        started.append(board)
-        return board
-
-    yield boot
-    for board in started:
-        board.power_off()
 
 
 def test_mpremote_on_the_vm_repl_files_soft_and_hard_reset(boards, tmp_path):

@@ -11,8 +11,8 @@ from vboard_harness import (
     HOME_SSID,
     VISIBLE,
     WRONG_PASSPHRASE,
-    VirtualBoard,
     assert_no_secrets,
+    boards,  # noqa: F401 - fixture
 )
 from wifiprov_host import security as host_security
 from wifiprov_host.client import ProvClient
@@ -22,19 +22,6 @@ from wifiprov_host.transport_http import HttpTransport
 POP = "abcd1234"
 POLL = 0.3
 
-
-@pytest.fixture
-def boards(tmp_path):
-    started = []
-
-    def boot(*args, **kwargs):
-        board = VirtualBoard(tmp_path, *args, **kwargs)
-        started.append(board)
-        return board
-
-    yield boot
-    for board in started:
-        board.power_off()
 
 
 def _provisioning_started(board):

@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 import vboard_mp
 from wifiprov_host.client import ProvClient
 from wifiprov_host.transport_http import HttpTransport
@@ -157,6 +159,21 @@ class VirtualBoard:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.process = None
+
+
+@pytest.fixture
+def boards(tmp_path):
+    """``boot(*args, **kwargs)`` starts a VirtualBoard for the test; all are powered off at its end."""
+    started = []
+
+    def boot(*args, **kwargs):
+        board = VirtualBoard(tmp_path, *args, **kwargs)
+        started.append(board)
+        return board
+
+    yield boot
+    for board in started:
+        board.power_off()
 
 
 class SerialHost:
