@@ -12,5 +12,8 @@ require("aioble-core")
 require("aioble-peripheral")
 require("aioble-server")
 
-# The device library, as the frozen package "wifiprov".
+# The device library, as the frozen package "wifiprov". wifiprov/sha512_viper.py is viper
+# code: the port freezes it as machine code for its own architecture, so a build for a chip
+# whose MicroPython has no native emitter (ESP32-C3 before v1.24) must leave that file out;
+# wifiprov.sha512 then runs in pure Python.
 package("wifiprov", base_path="../lib")

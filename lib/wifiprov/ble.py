@@ -137,7 +137,10 @@ class BleTransport:
         self._info("advertising %s, service %s" % (self._name, self._service_uuid))
 
     async def stop(self):
-        """Stop advertising, drop the central, close the session; BLE off unless ``keep_ble``."""
+        """Stop advertising, drop the central, close the session; BLE off unless ``keep_ble``; let go
+        of ``protocomm`` (a stopped transport is not started again)."""
+        if self.protocomm is None:  # stopped already
+            return
         self._by_handle = {}  # no new requests from here on
         for endpoint in self._characteristics:  # a read held now is denied at once
             number = endpoint.written
@@ -166,6 +169,12 @@ class BleTransport:
         else:
             aioble.stop()
             self._info("BLE stack switched off")
+        # A finished task of this transport can stay referenced while the loop runs (MicroPython's
+        # asyncio): what it holds must not keep the provisioning service alive. Not started again.
+        self.protocomm = None
+        self._on_link = None
+        self._log = None
+        self._queue = []
 
     async def _advertise(self):
         while True:
@@ -192,7 +201,14 @@ class BleTransport:
                 self._warn("BLE IRQ handler failed: %r" % (self._irq_error,))
                 self._irq_error = None
             while self._queue:
-                self._answer(*self._queue.pop(0))
+                item = self._queue.pop(0)
+                try:
+                    self._answer(*item)
+                except Exception as exc:  # e.g. MemoryError storing the answer: deny its read, serve on
+                    endpoint, number = item[0], item[4]
+                    endpoint.failed = number
+                    endpoint.answered = number
+                    self._warn("request to %s failed: %r" % (endpoint.name, exc))
                 await asyncio.sleep(0)
 
     def _answer(self, endpoint, link, conn_handle, request, number):

@@ -229,7 +229,10 @@ class ProvisioningManager:
         import asyncio
 
         while not self.done:
-            self.tick(ticks_ms())
+            try:
+                self.tick(ticks_ms())
+            except MemoryError:  # e.g. a scan's results: the next tick tries again
+                self._warn("out of memory in tick")
             await asyncio.sleep(period_ms / 1000)
 
     def stop(self):

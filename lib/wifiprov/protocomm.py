@@ -78,6 +78,9 @@ class Protocomm:
             if response is None:
                 return None
             return self.security.encrypt(session_id, response)
+        except MemoryError:
+            self._warn(_out_of_memory(), endpoint)
+            return None
         except Exception as exc:  # every failure is the protocol's "no payload"
             self._warn(type(exc).__name__, endpoint)
             return None
@@ -85,3 +88,12 @@ class Protocomm:
     def _warn(self, what, endpoint):
         if self._log is not None:
             self._log("request to %s failed: %s" % (printable(endpoint), what))
+
+
+def _out_of_memory():
+    """What to log when a request ran out of heap: how much is free once its garbage is gone."""
+    import gc
+
+    gc.collect()
+    free = getattr(gc, "mem_free", None)  # MicroPython only
+    return "out of memory (%s bytes free after collecting)" % (free() if free else "?")

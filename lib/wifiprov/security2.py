@@ -91,6 +91,9 @@ class Security2(SessionState):
             # b and B never left the device, so the prepared server stays usable.
             self._emit(EVENT_INVALID_PARAMS)
             raise SecurityError("invalid security parameters")
+        except Exception:  # e.g. MemoryError half-way: b may be spent; the next Cmd0 draws a new one
+            self._next_server = None
+            raise
         self._next_server = None
         self._server = server
         self._state = _WAIT_CMD1
