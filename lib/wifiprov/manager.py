@@ -14,7 +14,7 @@ and at the limit until ``unlock()`` or a reboot.
 from micropython import const
 from binascii import unhexlify
 
-from wifiprov import pbmessages, version_info
+from wifiprov import release
 from wifiprov import wifi as wifi_adapter
 from wifiprov.attempts import LOCKED, AttemptLimiter, HandshakeBudget
 from wifiprov.config_handler import ConfigEndpoint
@@ -22,6 +22,15 @@ from wifiprov.ctrl_handler import CtrlEndpoint
 from wifiprov.protocomm import Protocomm
 from wifiprov.scan_handler import ScanEndpoint, find_ap
 from wifiprov.security import EVENT_CREDENTIALS_MISMATCH, EVENT_SETUP_OK
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_SUCCESS = const(0)  # Status.Success
+_INTERNAL_ERROR = const(5)  # Status.InternalError
+_AUTH_ERROR = const(0)  # WifiConnectFailedReason.AuthError
+_NETWORK_NOT_FOUND = const(1)  # WifiConnectFailedReason.NetworkNotFound
+_CONNECTED = const(0)  # WifiStationState.Connected
+_CONNECTING = const(1)  # WifiStationState.Connecting
+_CONNECTION_FAILED = const(3)  # WifiStationState.ConnectionFailed
 
 try:
     from time import ticks_add, ticks_diff, ticks_ms
@@ -49,7 +58,7 @@ STATE_STOPPING = const(5)
 # Events, delivered to every listener as ``listener(event, data)``.
 EVENT_START = const(1)  # data None
 EVENT_CRED_RECV = const(2)  # data: the SSID (bytes); the passphrase is never handed out
-EVENT_CRED_FAIL = const(3)  # data: pbmessages.AuthError or pbmessages.NetworkNotFound
+EVENT_CRED_FAIL = const(3)  # data: pbenums.AuthError or pbenums.NetworkNotFound
 EVENT_CRED_SUCCESS = const(4)  # data: the station's IPv4 address (str)
 EVENT_END = const(5)  # data None
 EVENT_SESSIONS_CLOSED = const(6)  # data: failed sessions so far; handshakes fail until unlock()
@@ -69,6 +78,9 @@ _WIFI_CONNECTED = const(2)
 _WIFI_FAILED = const(3)
 
 _CONNECT_DELAY_MS = const(1000)  # lets the Apply answer out before the radio changes channel
+# The next session's key pair / SRP b and B are made once clients have been quiet this long,
+# so no handshake waits for them (making them blocks the loop for a moment).
+_PREPARE_IDLE_MS = const(1000)
 _AUTOSTOP_TIMEOUT_MS = const(30000)  # stop this long after got-IP even if nobody asked
 
 
@@ -109,7 +121,7 @@ class ProvisioningManager:
     """One provisioning service: ``start()``, ``tick(now_ms)`` until ``done``, or ``stop()``.
 
     ``config`` is a dict from ``wifiprov.config.load``; ``wifi`` a ``WifiAdapter``; ``store``
-    an ``NvsStore`` or ``FileStore``; ``log`` an object with ``info(text)`` and ``warn(text)``
+    an ``NvsStore`` or ``file_store.FileStore``; ``log`` an object with ``info(text)`` and ``warn(text)``
     (e.g. ``wifiprov.log.Logger("wifi_prov_mgr")``) or None.
     """
 
@@ -133,6 +145,8 @@ class ProvisioningManager:
             config["auth_backoff_max_ms"],
         )
         self._backoff_timer = _Timer()
+        self._idle_timer = _Timer()
+        self._requests_seen = -1
         self._handshakes = HandshakeBudget(config["handshake_burst"])
         self._refill_timer = _Timer()
         self._rationing = False  # a refusal was logged since the last refill
@@ -142,7 +156,7 @@ class ProvisioningManager:
         self._candidate = None
         self._credentials = None
         self._wifi_state = _WIFI_CONNECTING
-        self._reason = pbmessages.AuthError
+        self._reason = _AUTH_ERROR
         self._failures = 0
         self._attempting = False
         self._connected = None
@@ -181,7 +195,11 @@ class ProvisioningManager:
         pc.gate = self.accepting_sessions
         app_info = [(e["label"], e["ver"], e["cap"]) for e in self.config["app_info"]]
         has_pop = getattr(security, "has_pop", True)
+        from wifiprov import version_info
+
         pc.set_version_endpoint("proto-ver", version_info.render(security.version, has_pop, app_info))
+        version_info = None
+        release("version_info")  # rendered once: its code is not needed again
         pc.set_security_endpoint("prov-session")
         self._scan = ScanEndpoint(self._wifi, self.config["scan_max_entries"], self._log.warn if self._log else None)
         pc.add_endpoint("prov-ctrl", CtrlEndpoint(self).handle)
@@ -218,6 +236,7 @@ class ProvisioningManager:
             if self._handshakes.refill():
                 self._refill_timer.arm(self.config["handshake_refill_ms"])
         self._scan.tick()
+        self._prepare_when_idle(now_ms)
         if self.state == STATE_CRED_RECV:
             self._drive_attempt(now_ms)
         stop = self._stop_timer.due(now_ms)
@@ -298,11 +317,11 @@ class ProvisioningManager:
         """ApplyConfig: start trying the candidate credentials; returns the ``Status``."""
         if self.state not in (STATE_STARTED, STATE_FAIL):
             self._warn("ApplyConfig refused: credentials are being tried or provisioning ended")
-            return pbmessages.InternalError
+            return _INTERNAL_ERROR
         if self._candidate is None:
             self._warn("ApplyConfig refused: no valid SetConfig before it")
             self._wifi_state = _WIFI_FAILED
-            return pbmessages.InternalError
+            return _INTERNAL_ERROR
         self._credentials = self._candidate
         self._candidate = None
         self.state = STATE_CRED_RECV
@@ -310,7 +329,7 @@ class ProvisioningManager:
         self._failures = 0
         self._connect_timer.arm(_CONNECT_DELAY_MS)
         self._emit(EVENT_CRED_RECV, self._credentials[0])
-        return pbmessages.Success
+        return _SUCCESS
 
     def wifi_status(self):
         """The ``RespGetStatus`` fields for the current Wi-Fi state (a Connected answer schedules the stop)."""
@@ -318,13 +337,13 @@ class ProvisioningManager:
         if state == _WIFI_CONNECTED:
             if self.config["auto_stop"] and not self._stop_timer.armed():
                 self._stop_timer.arm(self.config["auto_stop_delay_ms"])
-            return {"sta_state": pbmessages.Connected, "connected": self._connected}
+            return {"sta_state": _CONNECTED, "connected": self._connected}
         if state == _WIFI_FAILED:
-            return {"sta_state": pbmessages.ConnectionFailed, "fail_reason": self._reason}
+            return {"sta_state": _CONNECTION_FAILED, "fail_reason": self._reason}
         if state == _WIFI_ATTEMPT_FAILED:
             remaining = self._attempts() - self._failures
-            return {"sta_state": pbmessages.Connecting, "attempt_failed": {"attempts_remaining": remaining}}
-        return {"sta_state": pbmessages.Connecting}
+            return {"sta_state": _CONNECTING, "attempt_failed": {"attempts_remaining": remaining}}
+        return {"sta_state": _CONNECTING}
 
     def ctrl_reset(self):
         """prov-ctrl Reset: allowed only after a final failure (state FAIL); back to STARTED."""
@@ -372,7 +391,7 @@ class ProvisioningManager:
 
             self._info("security 2 dev mode: deriving a verifier from sec2_password")
             salt, verifier = srp_verifier.new_pair(self.config["sec2_username"], self.config["sec2_password"])
-        return Security2(salt, verifier)
+        return Security2(salt, verifier, table_width=self.config["sec2_table_width"])
 
     def _drive_attempt(self, now):
         if self._connect_timer.armed():
@@ -443,6 +462,18 @@ class ProvisioningManager:
             state["auth_mode"] = entry[4]
             state["channel"] = channel or entry[2]
         return state
+
+    def _prepare_when_idle(self, now):
+        pc = self.protocomm
+        if pc is None:
+            return
+        if pc.requests != self._requests_seen:
+            self._requests_seen = pc.requests
+            self._idle_timer.arm(_PREPARE_IDLE_MS)
+        elif self._idle_timer.due(now):
+            needs = getattr(pc.security, "needs_prepare", None)
+            if needs is not None and needs():
+                pc.security.prepare()
 
     def _admit_handshake(self):
         """Whether a handshake may start now; unfinished ones are rationed (``handshake_burst``)."""

@@ -6,7 +6,7 @@ counter shared by both directions, starting at 1; patch 0 reuses one 16-byte IV.
 
 from micropython import const
 
-from wifiprov import pbmessages, srp6a
+from wifiprov import srp6a
 from wifiprov.aes_gcm import AesGcm
 from wifiprov.rand import random_bytes
 from wifiprov.security import (
@@ -18,6 +18,13 @@ from wifiprov.security import (
     parse_session_data,
     session_response,
 )
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_S2_SESSION_COMMAND0 = const(0)  # Sec2MsgType.S2Session_Command0
+_S2_SESSION_RESPONSE0 = const(1)  # Sec2MsgType.S2Session_Response0
+_S2_SESSION_COMMAND1 = const(2)  # Sec2MsgType.S2Session_Command1
+_S2_SESSION_RESPONSE1 = const(3)  # Sec2MsgType.S2Session_Response1
+_SEC_SCHEME2 = const(2)  # SecSchemeVersion.SecScheme2
 
 _WAIT_CMD0 = const(0)
 _WAIT_CMD1 = const(1)
@@ -33,15 +40,16 @@ class Security2(SessionState):
 
     ``strict_a_length`` reproduces the reference's rejection of a client public key
     shorter than 384 bytes; the default accepts the minimal form that esp_prov and
-    Android send about once in 256 sessions (PROTOCOL.md §7.8).
+    Android send about once in 256 sessions (PROTOCOL.md §7.8). ``table_width`` sizes the
+    verifier's precomputed tables (``srp6a.Verifier``).
     """
 
     version = 2
 
-    def __init__(self, salt, verifier, patch_version=1, strict_a_length=False):
+    def __init__(self, salt, verifier, patch_version=1, strict_a_length=False, table_width=srp6a.TABLE_WIDTH):
         super().__init__()
         self.patch_version = patch_version
-        self._verifier = srp6a.Verifier(salt, verifier)
+        self._verifier = srp6a.Verifier(salt, verifier, table_width)
         self._strict = strict_a_length
         self._next_server = None
         self._reset()
@@ -52,6 +60,10 @@ class Security2(SessionState):
             server = srp6a.Server(self._verifier)
             server.prepare()
             self._next_server = server
+
+    def needs_prepare(self):
+        """True when no ``b``/``B`` are waiting and no handshake is half-way (a good moment to ``prepare``)."""
+        return self._next_server is None and self._state != _WAIT_CMD1
 
     def new_session(self, session_id):
         """Begin a session; ``b``/``B`` are made now if none are waiting."""
@@ -68,11 +80,11 @@ class Security2(SessionState):
     def handshake(self, session_id, request):
         """Process S2SessionCmd0 or S2SessionCmd1 and return the encoded response."""
         self._check_session(session_id)
-        sec2 = parse_session_data(request, pbmessages.SecScheme2, "sec2")
+        sec2 = parse_session_data(request, _SEC_SCHEME2, "sec2")
         msg = sec2.get("msg", 0)
-        if msg == pbmessages.S2Session_Command0:
+        if msg == _S2_SESSION_COMMAND0:
             return self._command0(sec2.get("sc0") or {})
-        if msg == pbmessages.S2Session_Command1:
+        if msg == _S2_SESSION_COMMAND1:
             return self._command1(sec2.get("sc1") or {})
         raise SecurityError("sec2 msg")
 
@@ -98,10 +110,10 @@ class Security2(SessionState):
         self._server = server
         self._state = _WAIT_CMD1
         return session_response(
-            pbmessages.SecScheme2,
+            _SEC_SCHEME2,
             "sec2",
             {
-                "msg": pbmessages.S2Session_Response0,
+                "msg": _S2_SESSION_RESPONSE0,
                 "sr0": {"device_pubkey": server.B_bytes, "device_salt": self._verifier.salt},
             },
         )
@@ -125,10 +137,10 @@ class Security2(SessionState):
         self._state = _DONE
         self._emit(EVENT_SETUP_OK)
         return session_response(
-            pbmessages.SecScheme2,
+            _SEC_SCHEME2,
             "sec2",
             {
-                "msg": pbmessages.S2Session_Response1,
+                "msg": _S2_SESSION_RESPONSE1,
                 "sr1": {"device_proof": device_proof, "device_nonce": device_nonce},
             },
         )
