@@ -83,6 +83,7 @@ class ReplWatch:
         self._tail = b""
 
     def feed(self, data):
+        """Take the next console output ``data`` into account."""
         text = self._tail + data
         raw_at, friendly_at = text.rfind(_RAW_REPL), text.rfind(_FRIENDLY_REPL)
         if raw_at != friendly_at:  # at least one of them is there
@@ -105,6 +106,7 @@ class MicroPythonBoard:
         self.interruptible = False  # boot.py/main.py have started, or the REPL: Ctrl-C may become SIGINT
 
     def command(self, boot, control_fd):
+        """The VM's command line for one boot, with the control pipe's write end ``control_fd``."""
         heap = ["-X", "heapsize=%d" % self.heap] if self.heap else []
         return [self.vm] + heap + ["-i", BOOT_SCRIPT, DEVSIM, self.state, self.flash, boot, str(control_fd)]
 
