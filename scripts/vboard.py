@@ -338,9 +338,12 @@ def _describe(world_path, settings, state, ble_port=DEFAULT_BLE_PORT):
         port = settings["http_port"]
         _say("SoftAP HTTP server: 127.0.0.1:%d (192.168.4.1:80 on a board)" % port)
         hint = "python scripts/prov.py --transport softap --service_name 127.0.0.1:%d --sec_ver %d" % (port, security)
-    if security == 1 and settings.get("pop", "abcd1234"):
-        hint += " --pop %s" % settings.get("pop", "abcd1234")
-    if security == 2:
+    pop = settings.get("pop", "abcd1234")
+    if security == 1 and pop == "random" or security == 2 and settings.get("sec2_password") == "random":
+        hint += " --qr '<the QR payload the board prints: its own secret>'"
+    elif security == 1 and pop:
+        hint += " --pop %s" % pop
+    elif security == 2:
         hint += " --sec2_username %s --sec2_pwd <password>" % settings.get("sec2_username", "wifiprov")
     _say("provision it with: " + hint + " --ssid <SSID> --passphrase <PASSWORD>")
 
