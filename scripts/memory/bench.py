@@ -343,11 +343,10 @@ def main(argv=None):
     work = tempfile.mkdtemp(prefix="wifiprov-memory-")
     try:
         for name, vm, variants in vms:
-            reports[name] = bench_vm(name, vm, variants, levels, args.repeat, work)
+            reports[name] = bench_vm(name, vm, variants, levels, args.repeat, tempfile.mkdtemp(dir=work))
+            print_report(name, reports[name], targets)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for name, report in reports.items():
-        print_report(name, report, targets)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         json.dump(reports, f, indent=1)
