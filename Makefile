@@ -56,7 +56,7 @@ help:
 	@echo "                 the board tests (host_tests/board) against the real board"
 	@echo "  make -n deploy PORT=...  shows the exact commands without touching the board"
 
-setup: .venv/.installed node_modules/.installed scripts/wifiprov_host/pb/__init__.py
+setup: .venv/.installed host_tests/node_modules/.installed scripts/wifiprov_host/pb/__init__.py
 
 .venv/.installed: requirements.txt
 	@echo "== Python environment (.venv) from requirements.txt"
@@ -65,9 +65,10 @@ setup: .venv/.installed node_modules/.installed scripts/wifiprov_host/pb/__init_
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-node_modules/.installed: package.json package-lock.json
-	@echo "== MicroPython WebAssembly runtimes from package-lock.json"
-	npm ci --no-audit --no-fund --loglevel=error
+# npm's package.json lives in host_tests/ (the root one is mip's: `mpremote mip install`).
+host_tests/node_modules/.installed: host_tests/package.json host_tests/package-lock.json
+	@echo "== MicroPython WebAssembly runtimes from host_tests/package-lock.json"
+	npm ci --prefix host_tests --no-audit --no-fund --loglevel=error
 	@touch $@
 
 scripts/wifiprov_host/pb/__init__.py: .venv/.installed $(wildcard proto/*.proto) scripts/gen_proto.py
