@@ -34,7 +34,7 @@ $(error make flash needs a MicroPython image: make flash PORT=$(PORT) FIRMWARE=E
 endif
 endif
 
-.PHONY: help setup demo test bench gen mpy deploy erase new-secret repl monitor hil flash firmware
+.PHONY: help setup demo test bench gen mip mpy deploy erase new-secret repl monitor hil flash firmware
 
 help:
 	@echo "host (no board needed):"
@@ -42,6 +42,7 @@ help:
 	@echo "  make test      set up if needed, then run the whole host test-suite (pytest host_tests)"
 	@echo "  make bench     handshake benchmark on the real MicroPython runtime (v1.27 and v1.23) and CPython"
 	@echo "  make gen       regenerate lib/wifiprov/pbmessages.py and the host *_pb2 from proto/"
+	@echo "  make mip       regenerate the mip packages (package.json, package-softap.json) from lib/"
 	@echo "  make mpy       compile lib/ to .mpy in build/mpy/ (MPY_COMPAT=1.22: build/mpy-1.22/; MPY_OUT=dir)"
 	@echo "  make fuzz      longer fuzz campaign: FUZZ x the CI example budgets, fresh seeds (default FUZZ=20)"
 	@echo "  make firmware  print how to build MicroPython with lib/ and aioble frozen in (needs ESP-IDF)"
@@ -56,7 +57,7 @@ help:
 	@echo "                 the board tests (host_tests/board) against the real board"
 	@echo "  make -n deploy PORT=...  shows the exact commands without touching the board"
 
-setup: .venv/.installed node_modules/.installed scripts/wifiprov_host/pb/__init__.py
+setup: .venv/.installed host_tests/node_modules/.installed scripts/wifiprov_host/pb/__init__.py
 
 .venv/.installed: requirements.txt
 	@echo "== Python environment (.venv) from requirements.txt"
@@ -65,9 +66,10 @@ setup: .venv/.installed node_modules/.installed scripts/wifiprov_host/pb/__init_
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-node_modules/.installed: package.json package-lock.json
-	@echo "== MicroPython WebAssembly runtimes from package-lock.json"
-	npm ci --no-audit --no-fund --loglevel=error
+# npm's package.json lives in host_tests/ (the root one is mip's: `mpremote mip install`).
+host_tests/node_modules/.installed: host_tests/package.json host_tests/package-lock.json
+	@echo "== MicroPython WebAssembly runtimes from host_tests/package-lock.json"
+	npm ci --prefix host_tests --no-audit --no-fund --loglevel=error
 	@touch $@
 
 scripts/wifiprov_host/pb/__init__.py: .venv/.installed $(wildcard proto/*.proto) scripts/gen_proto.py
@@ -89,6 +91,9 @@ bench: setup
 	$(NODE) $(MP) --mp old --script scripts/bench_handshakes.py
 	@echo "== CPython"
 	PYTHONPATH=scripts/devsim:lib $(PY) scripts/bench_handshakes.py
+
+mip: .venv/.installed
+	$(PY) scripts/gen_mip.py
 
 mpy: .venv/.installed
 	+$(DEPLOY) mpy $(strip $(if $(MPY_COMPAT),--compat $(MPY_COMPAT)) $(if $(MPY_OUT),--out $(MPY_OUT)) $(DRY_RUN))

@@ -8,12 +8,14 @@ is a pseudo-terminal that pytest-embedded opens like ``/dev/ttyUSB0``.
 import contextlib
 import os
 import subprocess
+import sys
 
 from wifiprov_host import security as host_security
 from wifiprov_host.client import ProvClient
 from wifiprov_host.transport_http import HttpTransport
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
 SERVICE_NAME = r"service name : (PROV_[0-9A-F]{6})"
 PROMPT = ">>> "
 EXAMPLE_SEC2_PASSWORD = "abcd1234"  # config.py's default salt/verifier are for wifiprov / abcd1234
@@ -118,6 +120,13 @@ class Board:
         """Run ``make ARGS PORT=<this board's port>`` with the port released; returns the CompletedProcess."""
         with self.released():
             return run_make(list(args) + ["PORT=" + self.port], timeout)
+
+    def mpremote(self, *args, timeout=300):
+        """Run ``mpremote connect <this board's port> ARGS`` in the repository, with the port released;
+        returns the CompletedProcess (text)."""
+        with self.released():
+            return subprocess.run([MPREMOTE, "connect", self.port] + list(args), cwd=ROOT, capture_output=True,
+                                  text=True, timeout=timeout)
 
     # ------------------------------------------------------------ provisioning client
 

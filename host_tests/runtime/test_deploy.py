@@ -205,10 +205,11 @@ def test_make_mpy_compiles_every_device_module(tmp_path):
 
 
 def _require_runtime(version):
-    if shutil.which("node") is None or not os.path.exists(os.path.join(ROOT, "node_modules", "mp-" + version)):
+    if shutil.which("node") is None or not os.path.exists(os.path.join(ROOT, "host_tests", "node_modules",
+                                                                        "mp-" + version)):
         if os.environ.get("CI"):
-            pytest.fail("CI must provide the MicroPython runtime (node, npm ci)")
-        pytest.skip("the MicroPython runtime (node, node_modules) is not installed")
+            pytest.fail("CI must provide the MicroPython runtime (node, npm ci --prefix host_tests)")
+        pytest.skip("the MicroPython runtime (node, host_tests/node_modules) is not installed")
 
 
 MPY_CHECK = '''

