@@ -360,3 +360,14 @@ class Improv:
     def _warn(self, text):
         if self._log is not None:
             self._log.warn(text)
+
+
+def device_info(name):
+    """The device-info strings: firmware, its version, the chip (the last word of ``os.uname().machine``,
+    e.g. ``ESP32C3``) and the device name."""
+    import os
+
+    from wifiprov import __version__
+
+    machine = os.uname().machine
+    return (b"wifiprov", __version__.encode(), machine[machine.rfind(" ") + 1 :].encode(), name.encode())

@@ -28,6 +28,8 @@ _AD_UUID128_SOME = 0x06
 _AD_UUID128_COMPLETE = 0x07
 _AD_NAME_SHORT = 0x08
 _AD_NAME_COMPLETE = 0x09
+_AD_SERVICE_DATA16 = 0x16
+_AD_MANUFACTURER = 0xFF
 _ATT_INSUFFICIENT_AUTHENTICATION = 0x05
 _ATT_INSUFFICIENT_ENCRYPTION = 0x0F
 _BASE_UUID_TAIL = "-0000-1000-8000-00805f9b34fb"
@@ -54,18 +56,25 @@ def _uuid_text(uuid_le):
 
 
 class Advert:
-    """One advertiser as a scanning central sees it (advertising data and scan response merged)."""
+    """One advertiser as a scanning central sees it (advertising data and scan response merged;
+    ``passive``: the advertising data alone, as a passive scan hears it)."""
 
-    def __init__(self, address, adv, resp, connectable=True):
+    def __init__(self, address, adv, resp, connectable=True, passive=False):
         self.address = bytes(address)
         self.adv = bytes(adv)
-        self.resp = bytes(resp)
+        self.resp = b"" if passive else bytes(resp)
         self.connectable = connectable
         self.name = None
         self.service_uuids = []
+        self.service_data = {}  # 16-bit UUID as text -> data
+        self.manufacturer_data = {}  # company id -> data
         for ad_type, value in ad_fields(self.adv) + ad_fields(self.resp):
             if ad_type in (_AD_NAME_COMPLETE, _AD_NAME_SHORT) and self.name is None:
                 self.name = value.decode("utf-8", "replace")
+            elif ad_type == _AD_SERVICE_DATA16 and len(value) >= 2:
+                self.service_data[_uuid_text(value[:2])] = value[2:]
+            elif ad_type == _AD_MANUFACTURER and len(value) >= 2:
+                self.manufacturer_data[int.from_bytes(value[:2], "little")] = value[2:]
             elif ad_type in (_AD_UUID128_SOME, _AD_UUID128_COMPLETE):
                 self.service_uuids += [_uuid_text(value[i : i + 16]) for i in range(0, len(value) - 15, 16)]
             elif ad_type in (_AD_UUID16_SOME, _AD_UUID16_COMPLETE):
