@@ -57,7 +57,8 @@ class Defaults(unittest.TestCase):
         self.assertIsNone(settings["unlock_button_pin"])
         self.assertEqual(settings["handshake_burst"], 3)
         self.assertEqual(settings["handshake_refill_ms"], 30000)
-        self.assertEqual(len(settings), 28)
+        self.assertEqual(settings["sec2_table_width"], 4)
+        self.assertEqual(len(settings), 29)
 
     def test_defaults_are_fresh_copies(self):
         a = config.defaults()

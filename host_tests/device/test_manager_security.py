@@ -85,6 +85,29 @@ class Sec2(unittest.TestCase):
         self.assertTrue(_handshake(self, board, case))
         self.assertEqual(_session_events(board), [mgr.EVENT_SESSION_SETUP_OK])
 
+    def test_the_next_sessions_b_is_made_while_clients_are_quiet_never_mid_handshake(self):
+        case = SEC2_CASES["patch1_example_dev_credentials"]
+        board = self._start(case)
+        pc = board.manager.protocomm
+        security = pc.security
+        pc.open_session(1)
+        steps = [unhex(step["hex"]) for step in case["handshake"]]
+        self.assertEqual(pc.handle(1, "prov-session", steps[0]), steps[1])
+        self.assertIsNone(security._next_server)
+        board.run_for(3000)  # a client thinking between Cmd0 and Cmd1: nothing is computed meanwhile
+        self.assertIsNone(security._next_server)
+        self.assertEqual(pc.handle(1, "prov-session", steps[2]), steps[3])
+        rand.set_source(FixedRandom(unhex(case["b_hex"])))
+        board.run_for(900)  # a request less than a second ago: not yet
+        self.assertIsNone(security._next_server)
+        board.run_for(300)
+        prepared = security._next_server
+        self.assertIsNotNone(prepared)
+        rand.set_source(FixedRandom(unhex(case["device_nonce_hex"])[:8]))
+        pc.open_session(2)  # the next client's Cmd0 finds b and B ready
+        self.assertEqual(pc.handle(2, "prov-session", steps[0]), steps[1])
+        self.assertEqual(pc.handle(2, "prov-session", steps[2]), steps[3])
+
     def test_pair_from_settings(self):
         case = SEC2_CASES["patch1_generated_credentials_utf8_password"]
         board = self._start(case, sec2_username="admin", sec2_salt=case["salt_hex"], sec2_verifier=case["verifier_hex"])

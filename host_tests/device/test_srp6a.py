@@ -88,11 +88,14 @@ class Constants(unittest.TestCase):
 
     def test_window_recoding_rebuilds_the_exponent(self):
         samples = [bytes(32), b"\x00" * 31 + b"\x01", b"\xff" * 32, b"\x80" + bytes(31), H(b"x")[:32], H(b"y")[32:]]
-        for width in (4, 5):
+        for width in (1, 2, 3, 4, 5, 6):
             for exponent in samples:
-                events = srp6a._recode(exponent, width, 2, [])
+                events = [-1] * (256 // width + 2)
+                count = srp6a._recode(exponent, width, 2, events, 1)
+                self.assertEqual(events[0], -1)  # written from the given index on
+                self.assertTrue(count <= 256 // width + 2, (width, count))
                 total = 0
-                for event in events:
+                for event in events[1:count]:
                     self.assertEqual((event >> 5) & 3, 2)
                     self.assertTrue(event & 31 < 1 << (width - 1))
                     total += (2 * (event & 31) + 1) << (event >> 7)
@@ -121,6 +124,25 @@ class Vectors(unittest.TestCase):
             h_amk = server.verify_proof(unhex(case["M_hex"]))
             self.assertEqual(h_amk, unhex(case["H_AMK_hex"]), name + ": H_AMK")
             self.assertEqual(server.session_key(), unhex(case["aes_gcm_key_hex"]), name + ": AES key")
+
+    def test_every_table_width_gives_the_same_premaster_secret(self):
+        case = EXAMPLE
+        a_sent = unhex(case["A_hex"])
+        for width in (1, 2, 3, 4, 5, 6):
+            verifier = srp6a.Verifier(unhex(case["salt_hex"]), unhex(case["verifier_hex"]), width)
+            self.assertEqual([len(t) for t in verifier.tables], [1 << (width - 1)] * 3)
+            server = srp6a.Server(verifier)
+            rand.set_source(FixedRandom(unhex(case["b_hex"])))
+            try:
+                server.prepare()
+            finally:
+                rand.set_source(None)
+            u = server._scramble(a_sent)
+            self.assertEqual(minimal(server._premaster(int.from_bytes(a_sent, "big"), u)), unhex(case["S_hex"]),
+                             "width %d" % width)
+        for width in (0, 7):
+            with self.assertRaises(ValueError):
+                srp6a.Verifier(unhex(case["salt_hex"]), unhex(case["verifier_hex"]), width)
 
     def test_lenient_short_a_is_padded_only_inside_u(self):
         case = VECTORS["cases"][7]

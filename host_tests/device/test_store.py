@@ -5,7 +5,8 @@ import unittest
 
 from fakes import CRASH_AFTER, CRASH_BEFORE, CRASH_TORN, FakeEsp32, FakeFlash, PowerLoss
 from wifiprov import store
-from wifiprov.store import FileStore, NvsStore
+from wifiprov.file_store import FileStore
+from wifiprov.store import NvsStore
 
 OLD = (b"OldNet", b"old-passphrase")
 NEW = (b"NewNet\xe2\x82\xac", b"x" * 63)

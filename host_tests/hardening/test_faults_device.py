@@ -20,8 +20,9 @@ from devicelib import ACCESS_POINTS, HOME_PASSPHRASE, HOME_SSID, WRONG_PASSPHRAS
 from fakes import CRASH_AFTER, CRASH_BEFORE, CRASH_TORN, Board, FakeEsp32, FakeFlash, FakeNetwork, PowerLoss
 from fuzzlib import examples, tried
 from wifiprov import manager as mgr
-from wifiprov import store
-from wifiprov.store import FileStore, NvsStore
+from wifiprov import file_store, store
+from wifiprov.file_store import FileStore
+from wifiprov.store import NvsStore
 from wifiprov.wifi import WifiAdapter
 from wifiprov_host.client import ProvClient
 from wifiprov_host.transport_memory import MemoryTransport
@@ -111,7 +112,7 @@ def test_power_loss_at_every_step_of_the_credential_write_while_provisioning(his
 
 
 class _CrashingFiles:
-    """``open``/``os`` for ``wifiprov.store`` that lose power at the ``step``-th file-system call.
+    """``open``/``os`` for ``wifiprov.file_store`` that lose power at the ``step``-th file-system call.
 
     ``mode``: the call is not done, half done (a write keeps half its bytes), or done; then
     PowerLoss. Data not yet flushed by ``fsync`` or ``close`` is kept (harsher: a torn record
@@ -199,8 +200,8 @@ def test_file_store_power_loss_at_every_step(tmp_path, monkeypatch, history, rep
             for pair in history:
                 FileStore(path).save(*pair)
             files = _CrashingFiles(step, mode, replacing_rename)
-            monkeypatch.setattr(store, "open", files.open, raising=False)
-            monkeypatch.setattr(store, "os", files.os)
+            monkeypatch.setattr(file_store, "open", files.open, raising=False)
+            monkeypatch.setattr(file_store, "os", files.os)
             try:
                 FileStore(path).save(*NEW)
             except PowerLoss:

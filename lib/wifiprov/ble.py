@@ -156,7 +156,10 @@ class BleTransport:
             self._info("advertising %s, service %s" % (self._name, self._service_uuid))
 
     async def stop(self):
-        """Stop advertising, drop the central, close the session; BLE off unless ``keep_ble``."""
+        """Stop advertising, drop the central, close the session; BLE off unless ``keep_ble``; let go
+        of ``protocomm`` (a stopped transport is not started again)."""
+        if self.protocomm is None:  # stopped already
+            return
         self._by_handle = {}  # no new requests from here on
         for endpoint in self._characteristics:  # a read held now is denied at once
             number = endpoint.written
@@ -185,6 +188,12 @@ class BleTransport:
         else:
             aioble.stop()
             self._info("BLE stack switched off")
+        # A finished task of this transport can stay referenced while the loop runs (MicroPython's
+        # asyncio): what it holds must not keep the provisioning service alive. Not started again.
+        self.protocomm = None
+        self._on_link = None
+        self._log = None
+        self._queue = []
 
     async def _advertise(self):
         turn = 0

@@ -15,7 +15,7 @@ _NAME_SUFFIX = const(6)  # the default name: service_prefix + 3 MAC bytes in hex
 # attempt limits, ...) stops instead: falling back would quietly weaken the board.
 _FALLBACK = ("transport", "service_name", "service_prefix", "http_port", "wifi_conn_attempts", "scan_max_entries",
              "auto_stop", "auto_stop_delay_ms", "reset_on_failure", "app_info", "show_qr", "ble_service_uuid",
-             "keep_ble")
+             "keep_ble", "sec2_table_width")
 
 
 class SettingError(ValueError):
@@ -60,6 +60,9 @@ _SCHEMA = {
     "sec2_password": (None, _OPT_STR),
     "sec2_salt": (EXAMPLE_SEC2_SALT, _OPT_STR),
     "sec2_verifier": (EXAMPLE_SEC2_VERIFIER, _OPT_STR),
+    # Window tables of the SRP verifier, built at start: 3 x 2**(width-1) numbers of 384 bytes
+    # (width 4: ~11.5 KB). Each step up doubles that heap and makes the handshake a little faster.
+    "sec2_table_width": (4, _INT),
     "service_name": (None, _OPT_STR),
     "service_prefix": ("PROV_", _STR),
     "softap_password": (None, _OPT_STR),
@@ -91,6 +94,7 @@ _SCHEMA = {
 
 _RANGES = {
     "security": (0, 2),
+    "sec2_table_width": (1, 6),
     "http_port": (1, 65535),
     "wifi_conn_attempts": (0, 255),
     "scan_max_entries": (1, 255),

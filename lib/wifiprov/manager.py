@@ -14,7 +14,7 @@ and at the limit until ``unlock()`` or a reboot.
 from micropython import const
 from binascii import unhexlify
 
-from wifiprov import pbmessages, version_info
+from wifiprov import pbmessages, release
 from wifiprov import wifi as wifi_adapter
 from wifiprov.attempts import LOCKED, AttemptLimiter, HandshakeBudget
 from wifiprov.config_handler import ConfigEndpoint
@@ -69,6 +69,9 @@ _WIFI_CONNECTED = const(2)
 _WIFI_FAILED = const(3)
 
 _CONNECT_DELAY_MS = const(1000)  # lets the Apply answer out before the radio changes channel
+# The next session's key pair / SRP b and B are made once clients have been quiet this long,
+# so no handshake waits for them (making them blocks the loop for a moment).
+_PREPARE_IDLE_MS = const(1000)
 _AUTOSTOP_TIMEOUT_MS = const(30000)  # stop this long after got-IP even if nobody asked
 
 
@@ -109,7 +112,7 @@ class ProvisioningManager:
     """One provisioning service: ``start()``, ``tick(now_ms)`` until ``done``, or ``stop()``.
 
     ``config`` is a dict from ``wifiprov.config.load``; ``wifi`` a ``WifiAdapter``; ``store``
-    an ``NvsStore`` or ``FileStore``; ``log`` an object with ``info(text)`` and ``warn(text)``
+    an ``NvsStore`` or ``file_store.FileStore``; ``log`` an object with ``info(text)`` and ``warn(text)``
     (e.g. ``wifiprov.log.Logger("wifi_prov_mgr")``) or None.
     """
 
@@ -133,6 +136,8 @@ class ProvisioningManager:
             config["auth_backoff_max_ms"],
         )
         self._backoff_timer = _Timer()
+        self._idle_timer = _Timer()
+        self._requests_seen = -1
         self._handshakes = HandshakeBudget(config["handshake_burst"])
         self._refill_timer = _Timer()
         self._rationing = False  # a refusal was logged since the last refill
@@ -181,7 +186,11 @@ class ProvisioningManager:
         pc.gate = self.accepting_sessions
         app_info = [(e["label"], e["ver"], e["cap"]) for e in self.config["app_info"]]
         has_pop = getattr(security, "has_pop", True)
+        from wifiprov import version_info
+
         pc.set_version_endpoint("proto-ver", version_info.render(security.version, has_pop, app_info))
+        version_info = None
+        release("version_info")  # rendered once: its code is not needed again
         pc.set_security_endpoint("prov-session")
         self._scan = ScanEndpoint(self._wifi, self.config["scan_max_entries"], self._log.warn if self._log else None)
         pc.add_endpoint("prov-ctrl", CtrlEndpoint(self).handle)
@@ -218,6 +227,7 @@ class ProvisioningManager:
             if self._handshakes.refill():
                 self._refill_timer.arm(self.config["handshake_refill_ms"])
         self._scan.tick()
+        self._prepare_when_idle(now_ms)
         if self.state == STATE_CRED_RECV:
             self._drive_attempt(now_ms)
         stop = self._stop_timer.due(now_ms)
@@ -383,7 +393,7 @@ class ProvisioningManager:
 
             self._info("security 2 dev mode: deriving a verifier from sec2_password")
             salt, verifier = srp_verifier.new_pair(self.config["sec2_username"], self.config["sec2_password"])
-        return Security2(salt, verifier)
+        return Security2(salt, verifier, table_width=self.config["sec2_table_width"])
 
     def _drive_attempt(self, now):
         if self._connect_timer.armed():
@@ -454,6 +464,18 @@ class ProvisioningManager:
             state["auth_mode"] = entry[4]
             state["channel"] = channel or entry[2]
         return state
+
+    def _prepare_when_idle(self, now):
+        pc = self.protocomm
+        if pc is None:
+            return
+        if pc.requests != self._requests_seen:
+            self._requests_seen = pc.requests
+            self._idle_timer.arm(_PREPARE_IDLE_MS)
+        elif self._idle_timer.due(now):
+            needs = getattr(pc.security, "needs_prepare", None)
+            if needs is not None and needs():
+                pc.security.prepare()
 
     def _admit_handshake(self):
         """Whether a handshake may start now; unfinished ones are rationed (``handshake_burst``)."""

@@ -20,6 +20,7 @@ class Protocomm:
     def __init__(self, security, log=None):
         self.security = security
         self.session_id = None
+        self.requests = 0  # requests handled so far: lets the manager see when clients are idle
         self._endpoints = {}
         self._log = log
         # ``gate() -> bool``: while it says False every handshake request fails (attempt limiting).
@@ -60,6 +61,7 @@ class Protocomm:
 
     def handle(self, session_id, endpoint, request):
         """Process one request; returns the response bytes or ``None`` on any failure."""
+        self.requests += 1
         entry = self._endpoints.get(endpoint)
         if entry is None:
             self._warn("unknown endpoint", endpoint)

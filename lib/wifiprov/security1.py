@@ -41,6 +41,10 @@ class Security1(SessionState):
             private = random_bytes(_KEY_LEN)
             self._key_pair = (private, x25519.public_key(private))
 
+    def needs_prepare(self):
+        """True when no key pair is waiting and no handshake is half-way (a good moment to ``prepare``)."""
+        return self._key_pair is None and self._state != _WAIT_CMD1
+
     def new_session(self, session_id):
         """Begin a session; a key pair is made now if none is waiting."""
         super().new_session(session_id)

@@ -33,15 +33,16 @@ class Security2(SessionState):
 
     ``strict_a_length`` reproduces the reference's rejection of a client public key
     shorter than 384 bytes; the default accepts the minimal form that esp_prov and
-    Android send about once in 256 sessions (PROTOCOL.md §7.8).
+    Android send about once in 256 sessions (PROTOCOL.md §7.8). ``table_width`` sizes the
+    verifier's precomputed tables (``srp6a.Verifier``).
     """
 
     version = 2
 
-    def __init__(self, salt, verifier, patch_version=1, strict_a_length=False):
+    def __init__(self, salt, verifier, patch_version=1, strict_a_length=False, table_width=srp6a.TABLE_WIDTH):
         super().__init__()
         self.patch_version = patch_version
-        self._verifier = srp6a.Verifier(salt, verifier)
+        self._verifier = srp6a.Verifier(salt, verifier, table_width)
         self._strict = strict_a_length
         self._next_server = None
         self._reset()
@@ -52,6 +53,10 @@ class Security2(SessionState):
             server = srp6a.Server(self._verifier)
             server.prepare()
             self._next_server = server
+
+    def needs_prepare(self):
+        """True when no ``b``/``B`` are waiting and no handshake is half-way (a good moment to ``prepare``)."""
+        return self._next_server is None and self._state != _WAIT_CMD1
 
     def new_session(self, session_id):
         """Begin a session; ``b``/``B`` are made now if none are waiting."""

@@ -73,7 +73,10 @@ class HttpTransport:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
 
     async def stop(self):
-        """Stop listening and close every client connection."""
+        """Stop listening, close every client connection and let go of ``protocomm`` (a stopped
+        transport is not started again)."""
+        if self.protocomm is None:  # stopped already
+            return
         server = self._server
         self._server = None
         if server is not None:
@@ -84,6 +87,11 @@ class HttpTransport:
             await conn.task
         if server is not None:
             await server.wait_closed()  # after the connections: CPython waits for them
+        # MicroPython's asyncio can keep a finished connection task referenced while its loop runs,
+        # and with it this object: what it holds must not keep the provisioning service alive.
+        self.protocomm = None
+        self._session_conn = None
+        self._log = None
 
     async def _serve(self, reader, writer):
         conn = _Connection(reader, writer, asyncio.current_task())

@@ -19,10 +19,11 @@ _LEN = const(384)  # bytes of N: PAD() length, longest accepted A and verifier
 _HASH_LEN = const(64)
 _USERNAME_MAX = const(255)
 _B_LEN = const(32)  # bytes of b, and of each of the three 256-bit chunks of u·b
-# Verifier tables: 3 bases x 16 odd powers x 400 bytes = 19.2 KB. Width 4 halves that
-# and costs ~26 more multiplications per handshake; width 6 doubles it and saves ~18.
-_V_WIDTH = const(5)
-_V_POWERS = const(1 << (_V_WIDTH - 1))
+_B_BITS = const(256)
+_A_WIDTH = const(4)  # windows of b for A^b: 8 odd powers of A (3 KB) made per handshake
+# Verifier tables: 3 bases x 2**(width-1) odd powers x ~400 bytes (width 5: 19.2 KB). Each
+# step down halves the tables and costs more multiplications per handshake (Verifier's width).
+TABLE_WIDTH = const(5)
 # An event is one table multiplication: bit position << 7 | table << 5 | (odd digit >> 1).
 _POS_SHIFT = const(7)
 _TABLE_SHIFT = const(5)
@@ -88,8 +89,9 @@ def _odd_powers(x, count):
     return powers
 
 
-def _recode(exponent, width, table, events):
-    """Append the right-to-left sliding-window digits of a 32-byte big-endian exponent."""
+def _recode(exponent, width, table, events, count):
+    """Write the right-to-left sliding-window digits of a 32-byte big-endian exponent into ``events``
+    from index ``count`` on; returns the new count (``events`` is preallocated: no list growth)."""
     mask = (1 << width) - 1
     tag = table << _TABLE_SHIFT
     bits = 0
@@ -104,11 +106,12 @@ def _recode(exponent, width, table, events):
             continue
         if not bits:
             if i < 0:
-                return events
+                return count
             pos += held
             held = 0
         elif bits & 1:
-            events.append(pos << _POS_SHIFT | tag | (bits & mask) >> 1)
+            events[count] = pos << _POS_SHIFT | tag | (bits & mask) >> 1
+            count += 1
             bits >>= width
             held -= width
             pos += width
@@ -118,12 +121,16 @@ def _recode(exponent, width, table, events):
             pos += 1
 
 
-def _chain(tables, events):
-    """Product over ``events`` of table entry ** 2**position, mod N (sorts ``events``)."""
+def _chain(tables, events, count):
+    """Product over the first ``count`` events of table entry ** 2**position, mod N (sorts ``events``)."""
+    for i in range(count, len(events)):
+        events[i] = -1  # sorted last, where the loop stops
     events.sort(reverse=True)
     acc = None
     last = 0
     for event in events:
+        if event < 0:
+            break
         pos = event >> _POS_SHIFT
         entry = tables[(event >> _TABLE_SHIFT) & 3][event & _INDEX_MASK]
         if acc is None:
@@ -140,9 +147,12 @@ def _chain(tables, events):
 
 
 class Verifier:
-    """A stored (salt, verifier) pair with everything that depends only on it precomputed."""
+    """A stored (salt, verifier) pair with everything that depends only on it precomputed.
 
-    def __init__(self, salt, verifier):
+    ``width`` (1..6) sizes the window tables of ``v``: 3 x 2**(width-1) numbers of 384 bytes.
+    """
+
+    def __init__(self, salt, verifier, width=TABLE_WIDTH):
         # A salt starting with 0x00 is kept: iOS logs in with it, while esp_prov and
         # Android drop that byte and fail (PROTOCOL.md §7.4); the host tool never makes one.
         if not salt:
@@ -154,9 +164,12 @@ class Verifier:
             raise ValueError("verifier out of range")
         self.salt = bytes(salt)
         self.kv = MULTIPLIER * v % N
+        if not 1 <= width <= 6:
+            raise ValueError("table width must be 1..6")
+        self.width = width
         self.tables = []
         for j in range(3):
-            self.tables.append(_odd_powers(v, _V_POWERS))
+            self.tables.append(_odd_powers(v, 1 << (width - 1)))
             if j < 2:
                 v = pow(v, 1 << 256, N)
         self._username = None
@@ -202,17 +215,13 @@ class Server:
         self._B = B
         self.B_bytes = minimal(B)
         self._b = b
-        # The window width for A^b is chosen per b: fewest multiplications for A's odd
-        # powers (A^2 and one per power beyond A) plus one per window.
-        b_bytes = b.to_bytes(_B_LEN, "big")
-        best = None
-        for width in (4, 5):
-            events = _recode(b_bytes, width, 0, [])
-            powers = max(event & _INDEX_MASK for event in events) + 1
-            if best is None or len(events) + powers < best:
-                best = len(events) + powers
-                self._b_events = events
-                self._a_powers = powers
+        # One list for every window of the handshake, made now rather than grown mid-handshake
+        # (a growing list needs ever larger contiguous blocks of a fragmented heap).
+        width = self.verifier.width
+        events = [-1] * (_B_BITS // _A_WIDTH + 1 + 3 * (_B_BITS // width + 1))
+        count = _recode(b.to_bytes(_B_LEN, "big"), _A_WIDTH, 0, events, 0)
+        self._a_powers = max(events[i] & _INDEX_MASK for i in range(count)) + 1
+        self._b_events = events
 
     def process_cmd0(self, username, client_pubkey):
         """Check I (1..255 bytes) and A (1..384 bytes, as received), then compute u, S, K and the
@@ -262,12 +271,14 @@ class Server:
     def _premaster(self, a, u):
         """S = A^b · v^(u·b) mod N for ``a`` = A mod N."""
         e = (u * self._b).to_bytes(3 * _B_LEN, "big")
-        events = list(self._b_events)
-        _recode(e[2 * _B_LEN :], _V_WIDTH, 1, events)
-        _recode(e[_B_LEN : 2 * _B_LEN], _V_WIDTH, 2, events)
-        _recode(e[:_B_LEN], _V_WIDTH, 3, events)
+        events = self._b_events
+        width = self.verifier.width
+        count = _recode(self._b.to_bytes(_B_LEN, "big"), _A_WIDTH, 0, events, 0)  # _chain sorted the last ones
+        count = _recode(e[2 * _B_LEN :], width, 1, events, count)
+        count = _recode(e[_B_LEN : 2 * _B_LEN], width, 2, events, count)
+        count = _recode(e[:_B_LEN], width, 3, events, count)
         tables = self.verifier.tables
-        return _chain([_odd_powers(a, self._a_powers), tables[0], tables[1], tables[2]], events)
+        return _chain([_odd_powers(a, self._a_powers), tables[0], tables[1], tables[2]], events, count)
 
     def verify_proof(self, client_proof):
         """Compare the client's M in constant time and return ``H_AMK``; may be retried after a failure."""

@@ -4,18 +4,17 @@ One record format for both back ends: ``"WP" 01 | seq (4, big-endian) | len ssid
 | 4 bytes of SHA-256 over all that``. ``NvsStore`` (``esp32.NVS``) keeps two slots and writes
 a new record, with the next sequence number, into the slot that does *not* hold the current
 one; ``load()`` takes the valid record with the newest sequence number, so an interrupted or
-torn write leaves the previous record in charge. ``FileStore`` (host, virtual board) writes a
-temporary file and renames it over the real one.
+torn write leaves the previous record in charge. ``wifiprov.file_store.FileStore`` keeps the
+same record in a file instead.
 """
 
 from micropython import const
 import hashlib
-import os
 
 _MAGIC = b"WP\x01"
 _HEADER = const(7)  # magic (3) + sequence number (4)
 _DIGEST = const(4)
-_RECORD_MAX = const(112)  # 7 + 1 + 32 + 1 + 64 + 4 = 109
+RECORD_MAX = const(112)  # 7 + 1 + 32 + 1 + 64 + 4 = 109
 _SEQ_MASK = const(0xFFFFFFFF)
 _SEQ_HALF = const(0x80000000)
 _SSID_MAX = const(32)
@@ -66,7 +65,7 @@ class NvsStore:
 
     def __init__(self, esp32_module, namespace="wifiprov"):
         self._nvs = esp32_module.NVS(namespace)
-        self._buf = bytearray(_RECORD_MAX)
+        self._buf = bytearray(RECORD_MAX)
 
     def _slot(self, key):
         try:
@@ -116,55 +115,3 @@ class NvsStore:
             except OSError:  # not there
                 continue
             self._nvs.commit()
-
-
-class FileStore:
-    """Credentials in one file, replaced through ``<path>.tmp`` and a rename."""
-
-    def __init__(self, path):
-        self._path = path
-        self._tmp = path + ".tmp"
-
-    def _read(self, path):
-        try:
-            with open(path, "rb") as f:
-                data = f.read(_RECORD_MAX + 1)
-        except OSError:
-            return None
-        return decode_record(data)
-
-    def load(self):
-        """``(ssid, passphrase)`` as bytes, or ``None`` when nothing is stored."""
-        # The temporary file only counts when the real one is gone: a rename that had to
-        # remove the target first (FAT) was interrupted.
-        for path in (self._path, self._tmp):
-            record = self._read(path)
-            if record is not None:
-                return record[1], record[2]
-        return None
-
-    def save(self, ssid, passphrase):
-        """Replace the stored credentials; a crash meanwhile leaves the old or the new pair."""
-        ssid = bytes(ssid)
-        passphrase = bytes(passphrase)
-        if self.load() == (ssid, passphrase):
-            return
-        with open(self._tmp, "wb") as f:
-            f.write(encode_record(0, ssid, passphrase))
-            f.flush()
-            sync = getattr(os, "fsync", None)  # CPython only; MicroPython's close() writes through
-            if sync is not None:
-                sync(f.fileno())
-        try:
-            os.rename(self._tmp, self._path)
-        except OSError:  # a file system whose rename does not replace
-            os.remove(self._path)
-            os.rename(self._tmp, self._path)
-
-    def erase(self):
-        """Forget the credentials (the temporary file first, so it cannot stand in afterwards)."""
-        for path in (self._tmp, self._path):
-            try:
-                os.remove(path)
-            except OSError:
-                pass
