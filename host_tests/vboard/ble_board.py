@@ -19,7 +19,7 @@ from fakes import RecordingLog
 from wifiprov import config
 from wifiprov.ble import BleTransport
 from wifiprov.manager import ProvisioningManager
-from wifiprov.store import FileStore
+from wifiprov.file_store import FileStore
 from wifiprov.wifi import WifiAdapter
 from wifiprov_host import cli
 
