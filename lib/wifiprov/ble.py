@@ -129,6 +129,7 @@ class BleTransport:
         self._session_conn = None
         self._irq_error = None
         self._tasks = []
+        self._stopped = False
 
     # ---- main task
 
@@ -157,9 +158,10 @@ class BleTransport:
 
     async def stop(self):
         """Stop advertising, drop the central, close the session; BLE off unless ``keep_ble``; let go
-        of ``protocomm`` (a stopped transport is not started again)."""
-        if self.protocomm is None:  # stopped already
+        of ``protocomm`` and the guest (a stopped transport is not started again)."""
+        if self._stopped:
             return
+        self._stopped = True
         self._by_handle = {}  # no new requests from here on
         for endpoint in self._characteristics:  # a read held now is denied at once
             number = endpoint.written
@@ -191,6 +193,7 @@ class BleTransport:
         # A finished task of this transport can stay referenced while the loop runs (MicroPython's
         # asyncio): what it holds must not keep the provisioning service alive. Not started again.
         self.protocomm = None
+        self._guest = None
         self._on_link = None
         self._log = None
         self._queue = []
