@@ -6,7 +6,7 @@ import unittest
 
 from devtest import FixedRandom, load_vectors, unhex
 from fakes import Board
-from wifiprov import pbcodec, pbmessages, rand
+from wifiprov import pbcodec, pbenums, pbmessages, rand
 from wifiprov import manager as mgr
 from wifiprov.attempts import LOCKED, AttemptLimiter, HandshakeBudget
 from wifiprov.protocomm import Protocomm
@@ -23,14 +23,14 @@ SESSION = 1
 def _sec1_cmd1(verify_data):
     return pbcodec.encode(
         pbmessages.SessionData,
-        {"sec_ver": 1, "sec1": {"msg": pbmessages.Session_Command1, "sc1": {"client_verify_data": verify_data}}},
+        {"sec_ver": 1, "sec1": {"msg": pbenums.Session_Command1, "sc1": {"client_verify_data": verify_data}}},
     )
 
 
 def _sec2_cmd1(proof):
     return pbcodec.encode(
         pbmessages.SessionData,
-        {"sec_ver": 2, "sec2": {"msg": pbmessages.S2Session_Command1, "sc1": {"client_proof": proof}}},
+        {"sec_ver": 2, "sec2": {"msg": pbenums.S2Session_Command1, "sc1": {"client_proof": proof}}},
     )
 
 

@@ -4,7 +4,7 @@ import unittest
 
 from devtest import unhex
 from fakes import FakeAccessPoint, FakeClock, FakeNetwork
-from wifiprov import pbcodec, pbmessages
+from wifiprov import pbcodec, pbenums, pbmessages
 from wifiprov.config_handler import ConfigEndpoint
 from wifiprov.ctrl_handler import CtrlEndpoint
 from wifiprov.scan_handler import ScanEndpoint, find_ap
@@ -24,12 +24,12 @@ def _scan(endpoint, message):
     return pbcodec.decode(pbmessages.WiFiScanPayload, endpoint.handle(1, pbcodec.encode(pbmessages.WiFiScanPayload, message)))
 
 
-START = {"msg": pbmessages.TypeCmdScanStart, "cmd_scan_start": {"blocking": True}}
-STATUS = {"msg": pbmessages.TypeCmdScanStatus}
+START = {"msg": pbenums.TypeCmdScanStart, "cmd_scan_start": {"blocking": True}}
+STATUS = {"msg": pbenums.TypeCmdScanStatus}
 
 
 def _page(start, count):
-    return {"msg": pbmessages.TypeCmdScanResult, "cmd_scan_result": {"start_index": start, "count": count}}
+    return {"msg": pbenums.TypeCmdScanResult, "cmd_scan_result": {"start_index": start, "count": count}}
 
 
 def _ssids(response):
@@ -51,21 +51,21 @@ class Scan(unittest.TestCase):
         self.assertEqual(_ssids(_scan(self.endpoint, _page(0, 2))), [b"a", b"b"])
         self.assertEqual(_ssids(_scan(self.endpoint, _page(2, 3))), [b"c", b"d", b"e"])
         whole = _scan(self.endpoint, _page(0, 5))
-        self.assertEqual(whole.get("status", 0), pbmessages.Success)
-        self.assertEqual(whole["msg"], pbmessages.TypeRespScanResult)
+        self.assertEqual(whole.get("status", 0), pbenums.Success)
+        self.assertEqual(whole["msg"], pbenums.TypeRespScanResult)
         first = whole["resp_scan_result"]["entries"][0]
         self.assertEqual(first, {"ssid": b"a", "channel": 1, "rssi": -40, "bssid": b"a_____", "auth": 3})
 
     def test_page_beyond_the_results_is_an_error_with_what_exists(self):
         _scan(self.endpoint, START)
         answer = _scan(self.endpoint, _page(3, 4))
-        self.assertEqual(answer["status"], pbmessages.InternalError)
+        self.assertEqual(answer["status"], pbenums.InternalError)
         self.assertEqual(_ssids(answer), [b"d", b"e"])
         answer = _scan(self.endpoint, _page(5, 1))
-        self.assertEqual(answer["status"], pbmessages.InternalError)
+        self.assertEqual(answer["status"], pbenums.InternalError)
         self.assertEqual(answer["resp_scan_result"], {})
         answer = _scan(self.endpoint, _page(0, 0xFFFFFFFF))
-        self.assertEqual((answer["status"], len(_ssids(answer))), (pbmessages.InternalError, 5))
+        self.assertEqual((answer["status"], len(_ssids(answer))), (pbenums.InternalError, 5))
 
     def test_at_most_max_entries_and_the_strongest_of_them(self):
         aps = [_ap(b"n%02d" % i, -90 + i) for i in range(20)]
@@ -87,11 +87,11 @@ class Scan(unittest.TestCase):
         _scan(endpoint, START)
         entries = _scan(endpoint, _page(0, 2))["resp_scan_result"]["entries"]
         self.assertEqual(entries[0], {"channel": 1, "rssi": -50, "bssid": b"\x00" * 6})  # ssid empty, auth Open
-        self.assertEqual(entries[1]["auth"], pbmessages.WPA3_PSK)
+        self.assertEqual(entries[1]["auth"], pbenums.WPA3_PSK)
 
     def test_non_blocking_start_scans_on_the_next_tick(self):
-        answer = _scan(self.endpoint, {"msg": pbmessages.TypeCmdScanStart, "cmd_scan_start": {}})
-        self.assertEqual(answer.get("status", 0), pbmessages.Success)
+        answer = _scan(self.endpoint, {"msg": pbenums.TypeCmdScanStart, "cmd_scan_start": {}})
+        self.assertEqual(answer.get("status", 0), pbenums.Success)
         self.assertEqual(_scan(self.endpoint, STATUS)["resp_scan_status"], {})  # not finished, 0 results
         self.assertEqual(self.net.sta.scans, 0)
         self.endpoint.tick()
@@ -115,7 +115,7 @@ class Scan(unittest.TestCase):
         _scan(self.endpoint, START)
         self.net.scan_error = OSError("Wifi Internal Error")
         answer = _scan(self.endpoint, START)
-        self.assertEqual((answer["msg"], answer["status"]), (pbmessages.TypeRespScanStart, pbmessages.InternalError))
+        self.assertEqual((answer["msg"], answer["status"]), (pbenums.TypeRespScanStart, pbenums.InternalError))
         self.assertEqual(_scan(self.endpoint, STATUS)["resp_scan_status"], {"scan_finished": True})
 
     def test_unknown_msg_and_garbage_raise(self):
@@ -148,10 +148,10 @@ class ManagerStub:
 
     def apply_config(self):
         self.calls.append(("apply",))
-        return pbmessages.Success if self.allow else pbmessages.InternalError
+        return pbenums.Success if self.allow else pbenums.InternalError
 
     def wifi_status(self):
-        return {"sta_state": pbmessages.Connecting, "attempt_failed": {"attempts_remaining": 3}}
+        return {"sta_state": pbenums.Connecting, "attempt_failed": {"attempts_remaining": 3}}
 
     def ctrl_reset(self):
         self.calls.append(("reset",))
@@ -163,7 +163,7 @@ class ManagerStub:
 
 
 def _set_config(**fields):
-    return pbcodec.encode(pbmessages.WiFiConfigPayload, {"msg": pbmessages.TypeCmdSetConfig, "cmd_set_config": fields})
+    return pbcodec.encode(pbmessages.WiFiConfigPayload, {"msg": pbenums.TypeCmdSetConfig, "cmd_set_config": fields})
 
 
 OK = unhex("08036a00")
@@ -193,17 +193,17 @@ class Config(unittest.TestCase):
             self.manager.calls,
             [
                 ("set", b"s" * 32, b"p" * 63),
-                ("reject", pbmessages.NetworkNotFound),
-                ("reject", pbmessages.AuthError),
-                ("reject", pbmessages.NetworkNotFound),
-                ("reject", pbmessages.NetworkNotFound),
+                ("reject", pbenums.NetworkNotFound),
+                ("reject", pbenums.AuthError),
+                ("reject", pbenums.NetworkNotFound),
+                ("reject", pbenums.NetworkNotFound),
             ],
         )
 
     def test_checks_in_the_reference_order(self):
         self._set(ssid=b"s" * 40, passphrase=b"p" * 70, bssid=b"b")
         self._set(ssid=b"s" * 40, passphrase=b"p" * 70)
-        self.assertEqual(self.manager.calls, [("reject", pbmessages.NetworkNotFound)] * 2)
+        self.assertEqual(self.manager.calls, [("reject", pbenums.NetworkNotFound)] * 2)
 
     def test_c_strings_end_at_nul_and_empty_values_are_allowed(self):
         self.assertEqual(self._set(ssid=b"Net\x00work", passphrase=b"pass\x00word", channel=6), OK)

@@ -5,7 +5,7 @@ import unittest
 
 from fakes import Board, FakeAccessPoint
 from wifiprov import manager as mgr
-from wifiprov import pbcodec, pbmessages, version_info
+from wifiprov import pbcodec, pbenums, pbmessages, version_info
 
 HOME = FakeAccessPoint(b"Home", b"\x10\x20\x30\x40\x50\x60", 6, -48, 3, b"right-pass", connect_ms=2000)
 CAFE = FakeAccessPoint(b"Cafe", b"\x70\x71\x72\x73\x74\x75", 1, -70, 0, None, connect_ms=1500)
@@ -47,13 +47,13 @@ class Client:
         return self._call("prov-ctrl", pbmessages.WiFiCtrlPayload, {"msg": msg}).get("status", 0)
 
 
-CONNECTING = {"sta_state": pbmessages.Connecting}
-AUTH_FAILED = {"sta_state": pbmessages.ConnectionFailed, "fail_reason": pbmessages.AuthError}
-NOT_FOUND = {"sta_state": pbmessages.ConnectionFailed, "fail_reason": pbmessages.NetworkNotFound}
+CONNECTING = {"sta_state": pbenums.Connecting}
+AUTH_FAILED = {"sta_state": pbenums.ConnectionFailed, "fail_reason": pbenums.AuthError}
+NOT_FOUND = {"sta_state": pbenums.ConnectionFailed, "fail_reason": pbenums.NetworkNotFound}
 
 
 def _attempt_failed(remaining):
-    return {"sta_state": pbmessages.Connecting, "attempt_failed": {"attempts_remaining": remaining}}
+    return {"sta_state": pbenums.Connecting, "attempt_failed": {"attempts_remaining": remaining}}
 
 
 def _board(aps=(HOME, CAFE, SLOW, REFUSES), **settings):
@@ -97,7 +97,7 @@ class Lifecycle(unittest.TestCase):
     def test_happy_path(self):
         board, client = _board()
         self.assertEqual(client.status(), CONNECTING)  # the reference's initial answer
-        self.assertEqual(client.send(b"Home", b"right-pass"), pbmessages.Success)
+        self.assertEqual(client.send(b"Home", b"right-pass"), pbenums.Success)
         self.assertEqual(board.manager.state, mgr.STATE_CRED_RECV)
         self.assertEqual(board.events[-1], (mgr.EVENT_CRED_RECV, b"Home"))
         board.run_for(900)
@@ -216,10 +216,10 @@ class Failures(unittest.TestCase):
         )
         self.assertEqual(len(board.network.sta.connect_calls), 5)
         self.assertEqual(_kinds(board).count(mgr.EVENT_CRED_FAIL), 1)
-        self.assertEqual(board.events[-1], (mgr.EVENT_CRED_FAIL, pbmessages.AuthError))
+        self.assertEqual(board.events[-1], (mgr.EVENT_CRED_FAIL, pbenums.AuthError))
         self.assertIsNone(board.store.load())  # never stored: they did not connect
         self.assertEqual(board.manager.state, mgr.STATE_STARTED)  # reset_on_failure (example default)
-        self.assertEqual(client.ctrl(1), pbmessages.InternalError)  # as the reference example answers
+        self.assertEqual(client.ctrl(1), pbenums.InternalError)  # as the reference example answers
         self.assertIn("Wi-Fi attempt 5 of 5 failed: authentication failed", board.log.text())
         self.assertFalse("wrong-pass" in board.log.text())
 
@@ -228,7 +228,7 @@ class Failures(unittest.TestCase):
         client.send(b"Home", b"wrong-pass")
         board.run_for(20000)
         self.assertEqual(client.status(), AUTH_FAILED)
-        self.assertEqual(client.send(b"Home", b"right-pass"), pbmessages.Success)
+        self.assertEqual(client.send(b"Home", b"right-pass"), pbenums.Success)
         self.assertEqual(client.status(), CONNECTING)
         board.run_for(10000)
         self.assertEqual(client.status()["connected"]["ssid"], b"Home")
@@ -244,7 +244,7 @@ class Failures(unittest.TestCase):
         board.run_for(10000)
         phone = Client(board, session_id=2)  # opening it discards the first session
         self.assertEqual(phone.status(), NOT_FOUND)
-        self.assertEqual(phone.send(b"Cafe"), pbmessages.Success)
+        self.assertEqual(phone.send(b"Cafe"), pbenums.Success)
         board.run_for(5000)
         self.assertIn("connected", phone.status())
         self.assertEqual(board.store.load(), (b"Cafe", b""))
@@ -256,7 +256,7 @@ class Failures(unittest.TestCase):
         for _ in range(3):
             self.assertEqual(client.status(), AUTH_FAILED)
             board.run_for(5000)
-        self.assertEqual(client.set_config(b"Home", b"right-pass"), pbmessages.Success)
+        self.assertEqual(client.set_config(b"Home", b"right-pass"), pbenums.Success)
         self.assertEqual(client.status(), AUTH_FAILED)
         client.apply()
         self.assertEqual(client.status(), CONNECTING)
@@ -267,7 +267,7 @@ class Failures(unittest.TestCase):
         board.run_for(20000)
         self.assertEqual(client.status(), NOT_FOUND)
         # Not the reference's quirk (the reason from before the disconnect): the event agrees.
-        self.assertEqual(board.events[-1], (mgr.EVENT_CRED_FAIL, pbmessages.NetworkNotFound))
+        self.assertEqual(board.events[-1], (mgr.EVENT_CRED_FAIL, pbenums.NetworkNotFound))
 
     def test_handshake_timeout_counts_as_a_password_error(self):
         board, client = _board(wifi_conn_attempts=1)
@@ -307,12 +307,12 @@ class Failures(unittest.TestCase):
     def test_rejected_set_config_answers_connection_failed(self):
         # iOS ignores the SetConfig/Apply statuses and polls until it sees a final state.
         board, client = _board()
-        self.assertEqual(client.set_config(b"Home", b"p" * 64), pbmessages.InvalidArgument)
-        self.assertEqual(client.apply(), pbmessages.InternalError)
+        self.assertEqual(client.set_config(b"Home", b"p" * 64), pbenums.InvalidArgument)
+        self.assertEqual(client.apply(), pbenums.InternalError)
         self.assertEqual(client.status(), AUTH_FAILED)
-        self.assertEqual(client.set_config(b"s" * 33, b"pw"), pbmessages.InvalidArgument)
+        self.assertEqual(client.set_config(b"s" * 33, b"pw"), pbenums.InvalidArgument)
         self.assertEqual(client.status(), NOT_FOUND)
-        self.assertEqual(client.send(b"Home", b"right-pass"), pbmessages.Success)
+        self.assertEqual(client.send(b"Home", b"right-pass"), pbenums.Success)
         board.run_for(5000)
         self.assertIn("connected", client.status())
         self.assertIn("rejected Wi-Fi credentials: passphrase longer than 63 bytes", board.log.text())
@@ -321,37 +321,37 @@ class Failures(unittest.TestCase):
         board, client = _board()
         client.set_config(b"Home", b"right-pass")
         client.set_config(b"Home", b"p" * 64)
-        self.assertEqual(client.apply(), pbmessages.InternalError)
+        self.assertEqual(client.apply(), pbenums.InternalError)
 
     def test_apply_without_set_config(self):
         board, client = _board()
-        self.assertEqual(client.apply(), pbmessages.InternalError)
+        self.assertEqual(client.apply(), pbenums.InternalError)
         self.assertEqual(client.status(), AUTH_FAILED)
 
     def test_set_config_during_an_attempt_changes_nothing(self):
         board, client = _board()
         client.send(b"Home", b"right-pass")
         board.run_for(1500)
-        self.assertEqual(client.set_config(b"Home", b"p" * 64), pbmessages.InvalidArgument)
+        self.assertEqual(client.set_config(b"Home", b"p" * 64), pbenums.InvalidArgument)
         self.assertEqual(client.status(), CONNECTING)
-        self.assertEqual(client.send(b"Cafe"), pbmessages.InternalError)  # one attempt at a time
+        self.assertEqual(client.send(b"Cafe"), pbenums.InternalError)  # one attempt at a time
         board.run_for(3000)
         self.assertEqual(client.status()["connected"]["ssid"], b"Home")
-        self.assertEqual(client.send(b"Cafe"), pbmessages.InternalError)  # provisioned already
+        self.assertEqual(client.send(b"Cafe"), pbenums.InternalError)  # provisioned already
 
     def test_without_reset_on_failure_prov_ctrl_reset_is_needed_by_the_reference_only(self):
         board, client = _board(wifi_conn_attempts=1, reset_on_failure=False)
         client.send(b"Home", b"wrong-pass")
         board.run_for(10000)
         self.assertEqual(board.manager.state, mgr.STATE_FAIL)
-        self.assertEqual(client.ctrl(1), pbmessages.Success)
+        self.assertEqual(client.ctrl(1), pbenums.Success)
         self.assertEqual(board.manager.state, mgr.STATE_STARTED)
-        self.assertEqual(client.ctrl(1), pbmessages.InternalError)
+        self.assertEqual(client.ctrl(1), pbenums.InternalError)
         self.assertEqual(client.status(), AUTH_FAILED)
         client.send(b"Home", b"wrong-pass")
         board.run_for(10000)
         self.assertEqual(board.manager.state, mgr.STATE_FAIL)
-        self.assertEqual(client.send(b"Home", b"right-pass"), pbmessages.Success)  # no Reset needed
+        self.assertEqual(client.send(b"Home", b"right-pass"), pbenums.Success)  # no Reset needed
         board.run_for(5000)
         self.assertEqual(board.manager.state, mgr.STATE_SUCCESS)
 
@@ -359,14 +359,14 @@ class Failures(unittest.TestCase):
 class Reprovisioning(unittest.TestCase):
     def test_reprov_needs_auto_stop_off(self):
         board, client = _board()
-        self.assertEqual(client.ctrl(3), pbmessages.InternalError)
+        self.assertEqual(client.ctrl(3), pbenums.InternalError)
 
     def test_reprov_after_success(self):
         board, client = _board(auto_stop=False)
         client.send(b"Home", b"right-pass")
         board.run_for(5000)
         self.assertEqual(board.manager.state, mgr.STATE_SUCCESS)
-        self.assertEqual(client.ctrl(3), pbmessages.Success)
+        self.assertEqual(client.ctrl(3), pbenums.Success)
         self.assertEqual(board.manager.state, mgr.STATE_STARTED)
         self.assertEqual(board.events[-1], (mgr.EVENT_START, None))
         self.assertFalse(board.network.sta.isconnected())
@@ -379,7 +379,7 @@ class Reprovisioning(unittest.TestCase):
         board, client = _board(auto_stop=False)
         client.send(b"Home", b"right-pass")
         board.run_for(1500)
-        self.assertEqual(client.ctrl(3), pbmessages.Success)
+        self.assertEqual(client.ctrl(3), pbenums.Success)
         board.run_for(5000)
         self.assertFalse(board.network.sta.isconnected())
         self.assertEqual(board.manager.state, mgr.STATE_STARTED)
@@ -426,7 +426,7 @@ class Events(unittest.TestCase):
         board.manager.add_listener(broken)
         board.manager.start()
         client = Client(board)
-        self.assertEqual(client.send(b"Home", b"right-pass"), pbmessages.Success)
+        self.assertEqual(client.send(b"Home", b"right-pass"), pbenums.Success)
         self.assertIn("event listener failed", board.log.text())
         self.assertEqual(_kinds(board), [mgr.EVENT_START, mgr.EVENT_CRED_RECV])
 

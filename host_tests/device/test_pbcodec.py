@@ -3,8 +3,12 @@
 import unittest
 
 from devtest import load_vectors, unhex
-from wifiprov import pbcodec, pbmessages
+from wifiprov import pbcodec, pbenums, pbmessages
 from wifiprov.pbcodec import CodecError
+
+# pbcodec's field kinds (host_tests/host/test_codegen.py checks them against the generator).
+_K_MSG = 5
+_REPEATED = 8
 
 _ENUM_FIELDS = ("sec_ver", "msg", "status", "sta_state", "fail_reason", "auth_mode", "auth")
 
@@ -25,7 +29,7 @@ def _convert(name, value):
             return unhex(value["hex"])
         return to_values(value)
     if isinstance(value, str) and name in _ENUM_FIELDS:
-        return getattr(pbmessages, value)
+        return getattr(pbenums, value)
     return value
 
 
@@ -38,9 +42,9 @@ def _normalise(table, values):
             continue
         value = values[name]
         kind = field[2] & 7
-        if field[2] & pbmessages.REPEATED:
-            value = [_normalise(field[3], v) if kind == pbmessages.K_MSG else v for v in value]
-        elif kind == pbmessages.K_MSG:
+        if field[2] & _REPEATED:
+            value = [_normalise(field[3], v) if kind == _K_MSG else v for v in value]
+        elif kind == _K_MSG:
             value = _normalise(field[3], value)
         elif not field[4] and not value:
             continue
@@ -69,7 +73,7 @@ class Semantics(unittest.TestCase):
         self.assertEqual(pbcodec.decode(pbmessages.WiFiScanResult, wire), {"rssi": -1})
 
     def test_oneof_member_written_even_when_zero(self):
-        values = {"sta_state": pbmessages.ConnectionFailed, "fail_reason": pbmessages.AuthError}
+        values = {"sta_state": pbenums.ConnectionFailed, "fail_reason": pbenums.AuthError}
         self.assertEqual(pbcodec.encode(pbmessages.RespGetStatus, values), b"\x10\x03\x50\x00")
 
     def test_later_oneof_member_replaces_earlier(self):

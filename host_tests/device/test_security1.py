@@ -4,7 +4,7 @@ import unittest
 
 from devtest import load_vectors, unhex
 from seclib import SESSION, make_protocomm, pin_random, replay_app_messages, replay_handshake, unpin_random
-from wifiprov import pbcodec, pbmessages, version_info, x25519
+from wifiprov import pbcodec, pbenums, pbmessages, version_info, x25519
 from wifiprov.aes_ctr import AesCtr
 from wifiprov.security import EVENT_CREDENTIALS_MISMATCH, EVENT_INVALID_PARAMS, EVENT_SETUP_OK
 from wifiprov.security1 import Security1
@@ -29,14 +29,14 @@ def _device(case):
 def _cmd0(client_pubkey):
     return pbcodec.encode(
         pbmessages.SessionData,
-        {"sec_ver": 1, "sec1": {"msg": pbmessages.Session_Command0, "sc0": {"client_pubkey": client_pubkey}}},
+        {"sec_ver": 1, "sec1": {"msg": pbenums.Session_Command0, "sc0": {"client_pubkey": client_pubkey}}},
     )
 
 
 def _cmd1(verify):
     return pbcodec.encode(
         pbmessages.SessionData,
-        {"sec_ver": 1, "sec1": {"msg": pbmessages.Session_Command1, "sc1": {"client_verify_data": verify}}},
+        {"sec_ver": 1, "sec1": {"msg": pbenums.Session_Command1, "sc1": {"client_verify_data": verify}}},
     )
 
 

@@ -3,7 +3,7 @@
 import unittest
 
 from fakes import STAT_GOT_IP, STAT_NO_AP_FOUND, STAT_WRONG_PASSWORD, FakeAccessPoint, FakeClock, FakeNetwork
-from wifiprov import pbmessages, wifi
+from wifiprov import pbenums, wifi
 from wifiprov.wifi import ATTEMPT_CONNECTED, ATTEMPT_CONNECTING, ATTEMPT_FAILED, WifiAdapter
 
 HOME = FakeAccessPoint(b"Home", b"\x01\x02\x03\x04\x05\x06", 6, -50, 3, b"secret-pass", connect_ms=3000)
@@ -26,7 +26,7 @@ def _run(adapter, net, limit_ms=60000):
 
 class Mappings(unittest.TestCase):
     def test_failure_reasons_follow_the_reference(self):
-        auth, not_found = pbmessages.AuthError, pbmessages.NetworkNotFound
+        auth, not_found = pbenums.AuthError, pbenums.NetworkNotFound
         for status in (202, 15, 14, 204):
             self.assertEqual(wifi.fail_reason(status, not_found), auth, status)
         for status in (201, 210, 211, 212):

@@ -13,7 +13,7 @@ import unittest
 from devtest import FixedRandom, load_vectors, unhex
 from fakes import Board, FakeNetwork, access_points_from_vector
 from wifiprov import manager as mgr
-from wifiprov import pbcodec, pbmessages, rand, version_info
+from wifiprov import pbcodec, pbenums, pbmessages, rand, version_info
 
 VECTORS = load_vectors("wifi_flow.json")
 FLOWS = dict((flow["name"], flow) for flow in VECTORS["flows"])
@@ -127,7 +127,7 @@ class WifiFlowReplay(unittest.TestCase):
             self.assertEqual(attempts, [(b"MyHomeWiFiAP", b"wrongpassword"), (b"MyHomeWiFiAP", b"mypassword")])
             kinds = [event for event, _ in board.events]
             self.assertEqual(kinds.count(mgr.EVENT_CRED_FAIL), 1)
-            self.assertIn((mgr.EVENT_CRED_FAIL, pbmessages.AuthError), board.events)
+            self.assertIn((mgr.EVENT_CRED_FAIL, pbenums.AuthError), board.events)
 
     def test_every_flow_is_replayed(self):
         self.assertEqual(

@@ -24,7 +24,11 @@ import wifi_ctrl_pb2
 import wifi_scan_pb2
 from google.protobuf import descriptor as _descriptor
 
+from gen_proto import KIND_VALUES, REPEATED_FLAG
 from wifiprov import pbmessages
+
+_K_MSG = KIND_VALUES["K_MSG"]
+_REPEATED = REPEATED_FLAG
 
 FUZZ_FACTOR = int(os.environ.get("WIFIPROV_FUZZ", "0") or 0)
 TRIED = collections.Counter()
@@ -224,7 +228,7 @@ def spans(table, data, start=0, end=None, out=None):
                 if pos + length > end:
                     return out
                 out.append(Span(table, field, key_start, length_start, pos, pos + length))
-                if field is not None and field[2] & 7 == pbmessages.K_MSG:
+                if field is not None and field[2] & 7 == _K_MSG:
                     spans(field[3], data, pos, pos + length, out)
                 pos += length
             elif wire_type == 1:
@@ -309,7 +313,7 @@ def mutation(draw, table, data):
             return _replace(data, span.length_start, span.value_start, varint(draw(st.sampled_from(HUGE_LENGTHS))))
     if kind == "nest_known":
         # Wrap the message into its own first submessage field again and again (schema-shaped nesting).
-        subs = [f for f in table if f[2] & 7 == pbmessages.K_MSG]
+        subs = [f for f in table if f[2] & 7 == _K_MSG]
         if subs:
             field = draw(st.sampled_from(subs))
             body = data
@@ -348,12 +352,12 @@ def device_normal(table, decoded):
             continue
         value = decoded[name]
         kind = field[2] & 7
-        if kind == pbmessages.K_MSG:
-            if field[2] & pbmessages.REPEATED:
+        if kind == _K_MSG:
+            if field[2] & _REPEATED:
                 value = [device_normal(field[3], item) for item in value]
             else:
                 value = device_normal(field[3], value)
-        elif not field[4] and not field[2] & pbmessages.REPEATED and not value:
+        elif not field[4] and not field[2] & _REPEATED and not value:
             continue
         out[name] = value
     return out
@@ -383,7 +387,7 @@ def overlong_prefix(table, data, start=0, end=None):
                 length, pos = _read_varint(data, pos)
                 if pos - length_start > 5:
                     return True
-                if field is not None and field[2] & 7 == pbmessages.K_MSG and pos + length <= end:
+                if field is not None and field[2] & 7 == _K_MSG and pos + length <= end:
                     if overlong_prefix(field[3], data, pos, pos + length):
                         return True
                 pos += length

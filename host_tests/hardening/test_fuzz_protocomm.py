@@ -25,15 +25,15 @@ import devicelib
 import fuzzlib
 from devicelib import ENDPOINTS, REQUEST_ENDPOINTS, Device
 from fuzzlib import ENDPOINT_MESSAGE, TABLES, examples, measured, tried
-from wifiprov import pbcodec, pbmessages
+from wifiprov import pbcodec, pbenums
 from wifiprov import version_info
 
 STATES = ("no-session", "foreign-session", "opened", "established")
 # Known request commands per endpoint (msg values) that must always get an answer.
 KNOWN_COMMANDS = {
-    "prov-config": (pbmessages.TypeCmdGetStatus, pbmessages.TypeCmdSetConfig, pbmessages.TypeCmdApplyConfig),
-    "prov-scan": (pbmessages.TypeCmdScanStart, pbmessages.TypeCmdScanStatus, pbmessages.TypeCmdScanResult),
-    "prov-ctrl": (pbmessages.TypeCmdCtrlReset, pbmessages.TypeCmdCtrlReprov),
+    "prov-config": (pbenums.TypeCmdGetStatus, pbenums.TypeCmdSetConfig, pbenums.TypeCmdApplyConfig),
+    "prov-scan": (pbenums.TypeCmdScanStart, pbenums.TypeCmdScanStatus, pbenums.TypeCmdScanResult),
+    "prov-ctrl": (pbenums.TypeCmdCtrlReset, pbenums.TypeCmdCtrlReprov),
 }
 # Peak Python memory of one request: K bytes per input byte on top of the endpoint's own constant
 # (crypto, answer, log line; measured ~3.5 KB, and ~21 KB for a sec2 Cmd0's SRP-3072 arithmetic).

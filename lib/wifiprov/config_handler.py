@@ -4,6 +4,15 @@ from micropython import const
 
 from wifiprov import pbcodec, pbmessages
 
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_SUCCESS = const(0)  # Status.Success
+_INVALID_ARGUMENT = const(4)  # Status.InvalidArgument
+_TYPE_CMD_GET_STATUS = const(0)  # WiFiConfigMsgType.TypeCmdGetStatus
+_TYPE_CMD_SET_CONFIG = const(2)  # WiFiConfigMsgType.TypeCmdSetConfig
+_TYPE_CMD_APPLY_CONFIG = const(4)  # WiFiConfigMsgType.TypeCmdApplyConfig
+_AUTH_ERROR = const(0)  # WifiConnectFailedReason.AuthError
+_NETWORK_NOT_FOUND = const(1)  # WifiConnectFailedReason.NetworkNotFound
+
 _SSID_MAX = const(32)
 _PASSPHRASE_MAX = const(63)
 _BSSID_LEN = const(6)
@@ -29,11 +38,11 @@ class ConfigEndpoint:
         """Answer one ``WiFiConfigPayload`` request (plaintext protobuf in and out)."""
         message = pbcodec.decode(pbmessages.WiFiConfigPayload, request)
         kind = message.get("msg", 0)
-        if kind == pbmessages.TypeCmdGetStatus:
+        if kind == _TYPE_CMD_GET_STATUS:
             response = {"resp_get_status": self._manager.wifi_status()}
-        elif kind == pbmessages.TypeCmdSetConfig:
+        elif kind == _TYPE_CMD_SET_CONFIG:
             response = {"resp_set_config": {"status": self._set_config(message.get("cmd_set_config") or {})}}
-        elif kind == pbmessages.TypeCmdApplyConfig:
+        elif kind == _TYPE_CMD_APPLY_CONFIG:
             response = {"resp_apply_config": {"status": self._manager.apply_config()}}
         else:
             raise ValueError("prov-config msg %d" % kind)
@@ -45,12 +54,12 @@ class ConfigEndpoint:
         ssid = cmd.get("ssid", b"")
         passphrase = cmd.get("passphrase", b"")
         if len(cmd.get("bssid", b"")) not in (0, _BSSID_LEN):
-            self._manager.reject_config(pbmessages.NetworkNotFound, "BSSID is not 6 bytes")
+            self._manager.reject_config(_NETWORK_NOT_FOUND, "BSSID is not 6 bytes")
         elif len(ssid) > _SSID_MAX:
-            self._manager.reject_config(pbmessages.NetworkNotFound, "SSID longer than 32 bytes")
+            self._manager.reject_config(_NETWORK_NOT_FOUND, "SSID longer than 32 bytes")
         elif len(passphrase) > _PASSPHRASE_MAX:
-            self._manager.reject_config(pbmessages.AuthError, "passphrase longer than 63 bytes")
+            self._manager.reject_config(_AUTH_ERROR, "passphrase longer than 63 bytes")
         else:
             self._manager.set_config(_c_string(ssid), _c_string(passphrase))
-            return pbmessages.Success
-        return pbmessages.InvalidArgument
+            return _SUCCESS
+        return _INVALID_ARGUMENT

@@ -14,7 +14,7 @@ and at the limit until ``unlock()`` or a reboot.
 from micropython import const
 from binascii import unhexlify
 
-from wifiprov import pbmessages, release
+from wifiprov import release
 from wifiprov import wifi as wifi_adapter
 from wifiprov.attempts import LOCKED, AttemptLimiter, HandshakeBudget
 from wifiprov.config_handler import ConfigEndpoint
@@ -22,6 +22,15 @@ from wifiprov.ctrl_handler import CtrlEndpoint
 from wifiprov.protocomm import Protocomm
 from wifiprov.scan_handler import ScanEndpoint, find_ap
 from wifiprov.security import EVENT_CREDENTIALS_MISMATCH, EVENT_SETUP_OK
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_SUCCESS = const(0)  # Status.Success
+_INTERNAL_ERROR = const(5)  # Status.InternalError
+_AUTH_ERROR = const(0)  # WifiConnectFailedReason.AuthError
+_NETWORK_NOT_FOUND = const(1)  # WifiConnectFailedReason.NetworkNotFound
+_CONNECTED = const(0)  # WifiStationState.Connected
+_CONNECTING = const(1)  # WifiStationState.Connecting
+_CONNECTION_FAILED = const(3)  # WifiStationState.ConnectionFailed
 
 try:
     from time import ticks_add, ticks_diff, ticks_ms
@@ -49,7 +58,7 @@ STATE_STOPPING = const(5)
 # Events, delivered to every listener as ``listener(event, data)``.
 EVENT_START = const(1)  # data None
 EVENT_CRED_RECV = const(2)  # data: the SSID (bytes); the passphrase is never handed out
-EVENT_CRED_FAIL = const(3)  # data: pbmessages.AuthError or pbmessages.NetworkNotFound
+EVENT_CRED_FAIL = const(3)  # data: pbenums.AuthError or pbenums.NetworkNotFound
 EVENT_CRED_SUCCESS = const(4)  # data: the station's IPv4 address (str)
 EVENT_END = const(5)  # data None
 EVENT_SESSIONS_CLOSED = const(6)  # data: failed sessions so far; handshakes fail until unlock()
@@ -147,7 +156,7 @@ class ProvisioningManager:
         self._candidate = None
         self._credentials = None
         self._wifi_state = _WIFI_CONNECTING
-        self._reason = pbmessages.AuthError
+        self._reason = _AUTH_ERROR
         self._failures = 0
         self._attempting = False
         self._connected = None
@@ -319,11 +328,11 @@ class ProvisioningManager:
         """ApplyConfig: start trying the candidate credentials; returns the ``Status``."""
         if self.state not in (STATE_STARTED, STATE_FAIL):
             self._warn("ApplyConfig refused: credentials are being tried or provisioning ended")
-            return pbmessages.InternalError
+            return _INTERNAL_ERROR
         if self._candidate is None:
             self._warn("ApplyConfig refused: no valid SetConfig before it")
             self._wifi_state = _WIFI_FAILED
-            return pbmessages.InternalError
+            return _INTERNAL_ERROR
         self._credentials = self._candidate
         self._candidate = None
         self.state = STATE_CRED_RECV
@@ -331,7 +340,7 @@ class ProvisioningManager:
         self._failures = 0
         self._connect_timer.arm(_CONNECT_DELAY_MS)
         self._emit(EVENT_CRED_RECV, self._credentials[0])
-        return pbmessages.Success
+        return _SUCCESS
 
     def wifi_status(self):
         """The ``RespGetStatus`` fields for the current Wi-Fi state (a Connected answer schedules the stop)."""
@@ -339,13 +348,13 @@ class ProvisioningManager:
         if state == _WIFI_CONNECTED:
             if self.config["auto_stop"] and not self._stop_timer.armed():
                 self._stop_timer.arm(self.config["auto_stop_delay_ms"])
-            return {"sta_state": pbmessages.Connected, "connected": self._connected}
+            return {"sta_state": _CONNECTED, "connected": self._connected}
         if state == _WIFI_FAILED:
-            return {"sta_state": pbmessages.ConnectionFailed, "fail_reason": self._reason}
+            return {"sta_state": _CONNECTION_FAILED, "fail_reason": self._reason}
         if state == _WIFI_ATTEMPT_FAILED:
             remaining = self._attempts() - self._failures
-            return {"sta_state": pbmessages.Connecting, "attempt_failed": {"attempts_remaining": remaining}}
-        return {"sta_state": pbmessages.Connecting}
+            return {"sta_state": _CONNECTING, "attempt_failed": {"attempts_remaining": remaining}}
+        return {"sta_state": _CONNECTING}
 
     def ctrl_reset(self):
         """prov-ctrl Reset: allowed only after a final failure (state FAIL); back to STARTED."""

@@ -8,7 +8,15 @@ oneof members and present submessages are always written.
 
 from micropython import const
 
-from wifiprov.pbmessages import K_BOOL, K_BYTES, K_INT32, K_MSG, K_STRING, K_UINT, REPEATED
+
+# Field kinds of the tables in pbmessages (scripts/gen_proto.py writes them; test_codegen checks these).
+_K_UINT = const(0)
+_K_INT32 = const(1)
+_K_BOOL = const(2)
+_K_BYTES = const(3)
+_K_STRING = const(4)
+_K_MSG = const(5)
+_REPEATED = const(8)
 
 _WT_VARINT = const(0)
 _WT_FIXED64 = const(1)
@@ -104,13 +112,13 @@ def _decode_into(table, buf, pos, end, target, depth):
             continue
         name = field[1]
         kind = field[2] & _KIND_MASK
-        if kind <= K_BOOL:
+        if kind <= _K_BOOL:
             if wire_type != _WT_VARINT:
                 raise CodecError("wrong wire type for " + name)
             value, pos = _read_varint(buf, pos, end)
-            if kind == K_UINT:
+            if kind == _K_UINT:
                 value &= _MASK32
-            elif kind == K_INT32:
+            elif kind == _K_INT32:
                 value &= _MASK32
                 if value & 0x80000000:
                     value -= 0x100000000
@@ -123,13 +131,13 @@ def _decode_into(table, buf, pos, end, target, depth):
             if length > end - pos:
                 raise CodecError("length past the end")
             stop = pos + length
-            if kind == K_MSG:
-                if field[2] & REPEATED:
+            if kind == _K_MSG:
+                if field[2] & _REPEATED:
                     value = _decode_into(field[3], buf, pos, stop, {}, depth + 1)
                 else:
                     # A repeated occurrence of a singular submessage merges into it.
                     value = _decode_into(field[3], buf, pos, stop, target.get(name) or {}, depth + 1)
-            elif kind == K_BYTES:
+            elif kind == _K_BYTES:
                 value = bytes(buf[pos:stop])
             else:
                 try:
@@ -137,7 +145,7 @@ def _decode_into(table, buf, pos, end, target, depth):
                 except (UnicodeError, ValueError):
                     raise CodecError("invalid UTF-8 in " + name)
             pos = stop
-        if field[2] & REPEATED:
+        if field[2] & _REPEATED:
             values = target.setdefault(name, [])
             if len(values) >= _MAX_REPEATED:
                 raise CodecError("too many values for " + name)
@@ -166,13 +174,13 @@ def _write_varint(out, value):
 def _encode_value(out, field, value):
     number = field[0]
     kind = field[2] & _KIND_MASK
-    if kind <= K_BOOL:
+    if kind <= _K_BOOL:
         _write_varint(out, number << 3)
         _write_varint(out, int(value))
         return
-    if kind == K_MSG:
+    if kind == _K_MSG:
         value = encode(field[3], value)
-    elif kind == K_STRING:
+    elif kind == _K_STRING:
         value = value.encode()
     _write_varint(out, (number << 3) | _WT_LEN)
     _write_varint(out, len(value))
@@ -189,9 +197,9 @@ def encode(table, values):
         value = values.get(field[1])
         if value is None:
             continue
-        if field[2] & REPEATED:
+        if field[2] & _REPEATED:
             for item in value:
                 _encode_value(out, field, item)
-        elif field[4] or field[2] & _KIND_MASK == K_MSG or value:
+        elif field[4] or field[2] & _KIND_MASK == _K_MSG or value:
             _encode_value(out, field, value)
     return bytes(out)

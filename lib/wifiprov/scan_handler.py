@@ -5,7 +5,16 @@ one is run by the next ``tick()``. ``passive``, ``period_ms`` and ``group_channe
 no MicroPython equivalent and are accepted and ignored.
 """
 
+from micropython import const
+
 from wifiprov import pbcodec, pbmessages
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_SUCCESS = const(0)  # Status.Success
+_INTERNAL_ERROR = const(5)  # Status.InternalError
+_TYPE_CMD_SCAN_START = const(0)  # WiFiScanMsgType.TypeCmdScanStart
+_TYPE_CMD_SCAN_STATUS = const(2)  # WiFiScanMsgType.TypeCmdScanStatus
+_TYPE_CMD_SCAN_RESULT = const(4)  # WiFiScanMsgType.TypeCmdScanResult
 
 
 def find_ap(entries, ssid, channel=None):
@@ -34,13 +43,13 @@ class ScanEndpoint:
         """Answer one ``WiFiScanPayload`` request (plaintext protobuf in and out)."""
         message = pbcodec.decode(pbmessages.WiFiScanPayload, request)
         kind = message.get("msg", 0)
-        if kind == pbmessages.TypeCmdScanStart:
+        if kind == _TYPE_CMD_SCAN_START:
             cmd = message.get("cmd_scan_start") or {}
             status = self._start(cmd.get("blocking", False))
             response = {"status": status, "resp_scan_start": {}}
-        elif kind == pbmessages.TypeCmdScanStatus:
+        elif kind == _TYPE_CMD_SCAN_STATUS:
             response = {"resp_scan_status": {"scan_finished": not self._pending, "result_count": len(self.results)}}
-        elif kind == pbmessages.TypeCmdScanResult:
+        elif kind == _TYPE_CMD_SCAN_RESULT:
             cmd = message.get("cmd_scan_result") or {}
             status, entries = self._page(cmd.get("start_index", 0), cmd.get("count", 0))
             response = {"status": status, "resp_scan_result": {"entries": entries}}
@@ -66,8 +75,8 @@ class ScanEndpoint:
         self.results = []
         if not blocking:
             self._pending = True
-            return pbmessages.Success
-        return pbmessages.Success if self._scan() else pbmessages.InternalError
+            return _SUCCESS
+        return _SUCCESS if self._scan() else _INTERNAL_ERROR
 
     def _scan(self):
         self._pending = False
@@ -85,12 +94,12 @@ class ScanEndpoint:
 
     def _page(self, start, count):
         entries = []
-        status = pbmessages.Success
+        status = _SUCCESS
         for index in range(start, start + count):
             if index >= len(self.results):
                 # The reference fails here too but then serialises unfilled slots; answer
                 # the entries that exist (PROTOCOL.md §9 recommendation).
-                status = pbmessages.InternalError
+                status = _INTERNAL_ERROR
                 break
             ssid, bssid, channel, rssi, auth = self.results[index]
             entries.append({"ssid": ssid, "channel": channel, "rssi": rssi, "bssid": bssid, "auth": auth})

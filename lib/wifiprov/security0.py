@@ -1,8 +1,13 @@
 """Security 0: no encryption; the handshake only checks the scheme (PROTOCOL.md §5)."""
 
-from wifiprov import pbmessages
+from micropython import const
+
+from wifiprov import pbcodec, pbmessages
 from wifiprov.security import SessionState, SecurityError, session_response
-from wifiprov import pbcodec
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_S0_SESSION_RESPONSE = const(1)  # Sec0MsgType.S0_Session_Response
+_SEC_SCHEME0 = const(0)  # SecSchemeVersion.SecScheme0
 
 
 class Security0(SessionState):
@@ -13,10 +18,10 @@ class Security0(SessionState):
     def handshake(self, session_id, request):
         """Answer ``S0SessionCmd`` with ``S0SessionResp{Success}``."""
         message = pbcodec.decode(pbmessages.SessionData, request)
-        if message.get("sec_ver", 0) != pbmessages.SecScheme0:
+        if message.get("sec_ver", 0) != _SEC_SCHEME0:
             raise SecurityError("sec_ver")
         return session_response(
-            pbmessages.SecScheme0, "sec0", {"msg": pbmessages.S0_Session_Response, "sr": {}}
+            _SEC_SCHEME0, "sec0", {"msg": _S0_SESSION_RESPONSE, "sr": {}}
         )
 
     def encrypt(self, session_id, data):

@@ -3,7 +3,7 @@
 from micropython import const
 import hashlib
 
-from wifiprov import consttime, pbmessages, x25519
+from wifiprov import consttime, x25519
 from wifiprov.aes_ctr import AesCtr
 from wifiprov.rand import random_bytes
 from wifiprov.security import (
@@ -15,6 +15,13 @@ from wifiprov.security import (
     parse_session_data,
     session_response,
 )
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_SESSION_COMMAND0 = const(0)  # Sec1MsgType.Session_Command0
+_SESSION_RESPONSE0 = const(1)  # Sec1MsgType.Session_Response0
+_SESSION_COMMAND1 = const(2)  # Sec1MsgType.Session_Command1
+_SESSION_RESPONSE1 = const(3)  # Sec1MsgType.Session_Response1
+_SEC_SCHEME1 = const(1)  # SecSchemeVersion.SecScheme1
 
 _WAIT_CMD0 = const(0)
 _WAIT_CMD1 = const(1)
@@ -61,11 +68,11 @@ class Security1(SessionState):
     def handshake(self, session_id, request):
         """Process SessionCmd0 or SessionCmd1 and return the encoded response."""
         self._check_session(session_id)
-        sec1 = parse_session_data(request, pbmessages.SecScheme1, "sec1")
+        sec1 = parse_session_data(request, _SEC_SCHEME1, "sec1")
         msg = sec1.get("msg", 0)
-        if msg == pbmessages.Session_Command0:
+        if msg == _SESSION_COMMAND0:
             return self._command0(sec1.get("sc0") or {})
-        if msg == pbmessages.Session_Command1:
+        if msg == _SESSION_COMMAND1:
             return self._command1(sec1.get("sc1") or {})
         raise SecurityError("sec1 msg")
 
@@ -92,10 +99,10 @@ class Security1(SessionState):
         self._device_random = random_bytes(_RANDOM_LEN)
         self._state = _WAIT_CMD1
         return session_response(
-            pbmessages.SecScheme1,
+            _SEC_SCHEME1,
             "sec1",
             {
-                "msg": pbmessages.Session_Response0,
+                "msg": _SESSION_RESPONSE0,
                 "sr0": {"device_pubkey": public, "device_random": self._device_random},
             },
         )
@@ -116,9 +123,9 @@ class Security1(SessionState):
         self._state = _DONE
         self._emit(EVENT_SETUP_OK)
         return session_response(
-            pbmessages.SecScheme1,
+            _SEC_SCHEME1,
             "sec1",
-            {"msg": pbmessages.Session_Response1, "sr1": {"device_verify_data": device_verify}},
+            {"msg": _SESSION_RESPONSE1, "sr1": {"device_verify_data": device_verify}},
         )
 
     def _established(self, session_id):

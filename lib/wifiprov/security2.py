@@ -6,7 +6,7 @@ counter shared by both directions, starting at 1; patch 0 reuses one 16-byte IV.
 
 from micropython import const
 
-from wifiprov import pbmessages, srp6a
+from wifiprov import srp6a
 from wifiprov.aes_gcm import AesGcm
 from wifiprov.rand import random_bytes
 from wifiprov.security import (
@@ -18,6 +18,13 @@ from wifiprov.security import (
     parse_session_data,
     session_response,
 )
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_S2_SESSION_COMMAND0 = const(0)  # Sec2MsgType.S2Session_Command0
+_S2_SESSION_RESPONSE0 = const(1)  # Sec2MsgType.S2Session_Response0
+_S2_SESSION_COMMAND1 = const(2)  # Sec2MsgType.S2Session_Command1
+_S2_SESSION_RESPONSE1 = const(3)  # Sec2MsgType.S2Session_Response1
+_SEC_SCHEME2 = const(2)  # SecSchemeVersion.SecScheme2
 
 _WAIT_CMD0 = const(0)
 _WAIT_CMD1 = const(1)
@@ -73,11 +80,11 @@ class Security2(SessionState):
     def handshake(self, session_id, request):
         """Process S2SessionCmd0 or S2SessionCmd1 and return the encoded response."""
         self._check_session(session_id)
-        sec2 = parse_session_data(request, pbmessages.SecScheme2, "sec2")
+        sec2 = parse_session_data(request, _SEC_SCHEME2, "sec2")
         msg = sec2.get("msg", 0)
-        if msg == pbmessages.S2Session_Command0:
+        if msg == _S2_SESSION_COMMAND0:
             return self._command0(sec2.get("sc0") or {})
-        if msg == pbmessages.S2Session_Command1:
+        if msg == _S2_SESSION_COMMAND1:
             return self._command1(sec2.get("sc1") or {})
         raise SecurityError("sec2 msg")
 
@@ -103,10 +110,10 @@ class Security2(SessionState):
         self._server = server
         self._state = _WAIT_CMD1
         return session_response(
-            pbmessages.SecScheme2,
+            _SEC_SCHEME2,
             "sec2",
             {
-                "msg": pbmessages.S2Session_Response0,
+                "msg": _S2_SESSION_RESPONSE0,
                 "sr0": {"device_pubkey": server.B_bytes, "device_salt": self._verifier.salt},
             },
         )
@@ -130,10 +137,10 @@ class Security2(SessionState):
         self._state = _DONE
         self._emit(EVENT_SETUP_OK)
         return session_response(
-            pbmessages.SecScheme2,
+            _SEC_SCHEME2,
             "sec2",
             {
-                "msg": pbmessages.S2Session_Response1,
+                "msg": _S2_SESSION_RESPONSE1,
                 "sr1": {"device_proof": device_proof, "device_nonce": device_nonce},
             },
         )

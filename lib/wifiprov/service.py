@@ -10,9 +10,14 @@ settings are read.
 import asyncio
 
 import network
+from micropython import const
 
 from wifiprov import manager, release
 from wifiprov.log import Logger, printable
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_AUTH_ERROR = const(0)  # WifiConnectFailedReason.AuthError
+_NETWORK_NOT_FOUND = const(1)  # WifiConnectFailedReason.NetworkNotFound
 
 QR_VERSION = "v1"
 QR_BASE_URL = "https://espressif.github.io/esp-jumpstart/qrcode.html"
@@ -87,8 +92,8 @@ def _event_logger(settings):
     from wifiprov import pbmessages
 
     failure_text = {
-        pbmessages.AuthError: "Wi-Fi station authentication failed",
-        pbmessages.NetworkNotFound: "Wi-Fi access-point not found",
+        _AUTH_ERROR: "Wi-Fi station authentication failed",
+        _NETWORK_NOT_FOUND: "Wi-Fi access-point not found",
     }
 
     def on_event(event, data):

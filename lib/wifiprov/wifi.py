@@ -7,7 +7,12 @@ The ESP32 port has no Wi-Fi events, so an attempt is driven from Python: ``conne
 
 from micropython import const
 
-from wifiprov import pbmessages
+
+# Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
+_WPA2_ENTERPRISE = const(5)  # WifiAuthMode.WPA2_ENTERPRISE
+_WPA2_WPA3_PSK = const(7)  # WifiAuthMode.WPA2_WPA3_PSK
+_AUTH_ERROR = const(0)  # WifiConnectFailedReason.AuthError
+_NETWORK_NOT_FOUND = const(1)  # WifiConnectFailedReason.NetworkNotFound
 
 try:
     from time import ticks_diff
@@ -67,9 +72,9 @@ _AUTH_ABOVE_7 = b"\x03\x00\x05\x06\x06\x06\x05\x05\x05"
 def fail_reason(status, previous):
     """The ``WifiConnectFailedReason`` for a failed attempt's ``status``; other codes keep ``previous``."""
     if status in _AUTH_ERRORS:
-        return pbmessages.AuthError
+        return _AUTH_ERROR
     if status in _NOT_FOUND:
-        return pbmessages.NetworkNotFound
+        return _NETWORK_NOT_FOUND
     return previous
 
 
@@ -82,12 +87,12 @@ def describe(status):
 
 def auth_mode(value):
     """Map the driver's auth mode number to a ``WifiAuthMode`` value (0..7)."""
-    if 0 <= value <= pbmessages.WPA2_WPA3_PSK:
+    if 0 <= value <= _WPA2_WPA3_PSK:
         return value
-    index = value - pbmessages.WPA2_WPA3_PSK - 1
+    index = value - _WPA2_WPA3_PSK - 1
     if 0 <= index < len(_AUTH_ABOVE_7):
         return _AUTH_ABOVE_7[index]
-    return pbmessages.WPA2_ENTERPRISE
+    return _WPA2_ENTERPRISE
 
 
 def _ssid(raw):
