@@ -65,7 +65,7 @@ class ScanEndpoint:
 
     def scan_now(self):
         """A blocking scan outside ``prov-scan`` (another front door's); True if the driver scanned."""
-        return self._start(True) == pbmessages.Success
+        return self._start(True) == _SUCCESS
 
     def find(self, ssid, channel=None):
         """The stored result for ``ssid`` that ``find_ap`` picks, or ``None``."""
