@@ -303,3 +303,55 @@ def test_bad_frames_are_errors_and_no_irq_handler_ever_fails(make_board):
     fresh = RawCentral()  # a half frame of the last central does not spoil the next one
     fresh.peer.write(fresh.handles[3], rpc(3))
     assert fresh.wait(4)[0][0] == 3
+
+
+def test_virtual_board_with_improv_beside_the_provisioning_service(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from vboard_harness import HOME_PASSPHRASE as PASSPHRASE
+    from vboard_harness import HOME_SSID as SSID
+    from vboard_harness import ROOT, VirtualBoard, free_port
+
+    port = free_port()
+    use_sim_radio(monkeypatch, "127.0.0.1:%d" % port)
+    board = VirtualBoard(tmp_path, "--transport", "ble", "--ble-port", str(port), "--sec", "1",
+                         "--set", "improv_ble=true", "--set", "improv_redirect_url=http://{ip}/",
+                         "--set", "wifi_conn_attempts=2")
+    try:
+        name = board.expect(r"Provisioning started with service name : (PROV_\w{6})").group(1)
+        board.expect(r'"transport":"ble"')  # the QR payload: Espressif clients still get their transport
+
+        async def scenario():
+            device, data = await discover()
+            client = ImprovBLEClient(device, data)
+            assert not await client.need_authorization()
+            info = await client.get_device_info()
+            with pytest.raises(ProvisioningFailed):
+                await client.provision(SSID, WRONG_PASSPHRASE, None)
+            await asyncio.sleep(0.5)
+            return info, await client.provision(SSID, PASSPHRASE, None)
+
+        info, url = run(scenario())
+        assert info.device_name == name.encode()
+        assert url == "http://192.168.1.42/"
+        board.expect(r"app: Provisioning failed!")
+        board.expect(r"app: Provisioning successful")
+        board.expect(r"wifi_prov_scheme_ble: BLE stack switched off")
+        assert WRONG_PASSPHRASE not in board.console and PASSPHRASE not in board.console
+    finally:
+        board.power_off()
+    # The Espressif client on the same board, on another boot: the advertisements take turns.
+    board = VirtualBoard(tmp_path, "--transport", "ble", "--ble-port", str(port), "--sec", "1",
+                         "--set", "improv_ble=true")
+    try:
+        name = board.expect(r"Provisioning started with service name : (PROV_\w{6})").group(1)
+        proc = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "scripts", "prov.py"), "--transport", "ble", "--service_name", name,
+             "--ble-sim", "127.0.0.1:%d" % port, "--pop", "abcd1234", "--ssid", SSID, "--passphrase", PASSPHRASE,
+             "--poll-interval", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=90)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        board.expect(r"app: Provisioning successful")
+    finally:
+        board.power_off()

@@ -15,6 +15,7 @@ the virtual board's process over TCP -- the board runs an :class:`AirServer`, th
 """
 
 import json
+import queue
 import socket
 import threading
 import time
@@ -242,7 +243,9 @@ class _RemoteAttError(Exception):
 class AirServer:
     """Offers this process's simulated air to centrals in other processes (one TCP connection = one central).
 
-    Requests and answers are JSON lines; bytes travel as hex.
+    Requests and answers are JSON lines; bytes travel as hex. After a ``listen`` request the
+    board's notifications and the end of the link also come as lines, whenever they happen:
+    ``{"event": "notify", "handle": h, "data": hex}`` and ``{"event": "lost"}``.
     """
 
     def __init__(self, air, host="127.0.0.1", port=0):
@@ -265,8 +268,18 @@ class AirServer:
             threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
     def _serve(self, sock):
-        state = {"peer": None}
         stream = sock.makefile("rwb")
+        lock = threading.Lock()
+
+        def send(message):
+            with lock:
+                try:
+                    stream.write(json.dumps(message).encode() + b"\n")
+                    stream.flush()
+                except (OSError, ValueError):  # the central went away
+                    pass
+
+        state = {"peer": None, "send": send}
         try:
             for line in stream:
                 try:
@@ -276,8 +289,7 @@ class AirServer:
                 except Exception as exc:
                     code = getattr(exc, "att_error", None)
                     answer = {"att_error": code} if code is not None else {"error": "%s: %s" % (type(exc).__name__, exc)}
-                stream.write(json.dumps(answer).encode() + b"\n")
-                stream.flush()
+                send(answer)
         except OSError:
             pass
         finally:
@@ -316,6 +328,10 @@ class AirServer:
             return peer.execute_write(request["commit"])
         if op == "pair":
             return peer.pair()
+        if op == "listen":
+            send = state["send"]
+            return peer.listen(lambda handle, data: send({"event": "notify", "handle": handle, "data": data.hex()}),
+                               lambda: send({"event": "lost"}))
         if op == "disconnect":
             return peer.disconnect()
         raise ValueError("unknown op %r" % op)
@@ -327,11 +343,31 @@ class RemoteAir:
     def __init__(self, address):
         host, _, port = address.rpartition(":")
         try:
-            self._sock = socket.create_connection((host or "127.0.0.1", int(port)), timeout=_REMOTE_TIMEOUT_S)
+            self._sock = socket.create_connection((host or "127.0.0.1", int(port)))
         except (OSError, ValueError) as exc:
             raise DeviceNotFound("no simulated BLE radio at %s: %s" % (address, exc)) from exc
         self._stream = self._sock.makefile("rwb")
         self._lock = threading.Lock()
+        self._answers = queue.Queue()
+        self.on_notify = None  # callback(handle, data) once a peer listens
+        self.on_lost = None
+        threading.Thread(target=self._read, name="ble-air-client", daemon=True).start()
+
+    def _read(self):
+        """Answers go to the request waiting for them, events to the listener."""
+        try:
+            for line in self._stream:
+                message = json.loads(line)
+                event = message.get("event")
+                if event == "notify" and self.on_notify is not None:
+                    self.on_notify(message["handle"], bytes.fromhex(message["data"]))
+                elif event == "lost" and self.on_lost is not None:
+                    self.on_lost()
+                elif event is None:
+                    self._answers.put(message)
+        except (OSError, ValueError):
+            pass
+        self._answers.put(None)
 
     def request(self, op, **fields):
         fields["op"] = op
@@ -339,12 +375,11 @@ class RemoteAir:
             try:
                 self._stream.write(json.dumps(fields).encode() + b"\n")
                 self._stream.flush()
-                line = self._stream.readline()
-            except OSError as exc:
+                answer = self._answers.get(timeout=_REMOTE_TIMEOUT_S)
+            except (OSError, queue.Empty) as exc:
                 raise ConnectionError("simulated radio unreachable: %s" % exc) from exc
-        if not line:
+        if answer is None:
             raise ConnectionError("the virtual board went away")
-        answer = json.loads(line)
         if "ok" in answer:
             return answer["ok"]
         if "lost" in answer:
@@ -369,6 +404,7 @@ class _RemotePeer:
         self._remote = remote
         self.central_mtu = central_mtu
         self.mtu = 23
+        self._connected = True
 
     def exchange_mtu(self, mtu=None):
         self.mtu = self._remote.request("exchange_mtu", mtu=mtu or self.central_mtu)
@@ -396,8 +432,23 @@ class _RemotePeer:
     def pair(self):
         return self._remote.request("pair")
 
+    def listen(self, on_notify, on_lost=None):
+        def lost():
+            self._connected = False
+            if on_lost is not None:
+                on_lost()
+
+        self._remote.on_notify = on_notify
+        self._remote.on_lost = lost
+        self._remote.request("listen")
+
+    @property
+    def connected(self):
+        return self._connected
+
     def disconnect(self):
         try:
             self._remote.request("disconnect")
         finally:
+            self._connected = False
             self._remote._sock.close()

@@ -9,14 +9,18 @@ service, writes the CCCD for notifications, uses Read Blob and Prepare/Execute W
 long values, and reports a link the board ends. The scanner reports every advertisement it
 hears (active: with the scan response; passive: the advertising data alone, as Home
 Assistant's passive scans do). ``use_sim_radio()`` makes a plain ``BleakClient(...)`` pick
-this backend, which is how a library that builds its own clients reaches it.
+this backend, which is how a library that builds its own clients reaches it, and chooses the
+radio: this process's, or a virtual board's in another process ("host:port" of its
+``AirServer``; one connection to it per central, as each is one central there).
 """
 
 import asyncio
+import sys
 
 import bleak
 import bluetooth
-from ble_central import Advert
+from ble_central import Advert, RemoteAir
+from wifiprov_host.transport import DeviceNotFound
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.descriptor import BleakGATTDescriptor
@@ -30,6 +34,12 @@ SCAN_PERIOD_S = 0.05
 _PROPERTIES = ((0x02, "read"), (0x04, "write-without-response"), (0x08, "write"), (0x10, "notify"),
                (0x20, "indicate"))
 _CCCD_UUID = "00002902-0000-1000-8000-00805f9b34fb"
+_radio = None  # "host:port" of a board's AirServer, or None: this process's air
+
+
+def _air():
+    """A way onto the radio: a new central for a remote board, this process's air otherwise."""
+    return RemoteAir(_radio) if _radio else bluetooth.air()
 
 
 def address_text(address):
@@ -67,7 +77,7 @@ class SimBleakScanner(BaseBleakScanner):
         raise NotImplementedError("no scanning filters on the simulated radio")
 
     async def _listen(self):
-        air = bluetooth.air()
+        air = _air()
         while True:
             for seen in air.adverts():
                 advert = Advert(seen["addr"], seen["adv"], seen["resp"], seen["connectable"], self._passive)
@@ -111,8 +121,8 @@ class SimBleakClient(BaseBleakClient):
     async def connect(self, pair, **kwargs):
         self._loop = asyncio.get_running_loop()
         try:
-            self._peer = await self._att(bluetooth.air().connect, self._board_address, central_mtu=CENTRAL_MTU)
-        except BleakError as exc:
+            self._peer = await self._att(lambda: _air().connect(self._board_address, central_mtu=CENTRAL_MTU))
+        except (BleakError, DeviceNotFound) as exc:
             raise BleakDeviceNotFoundError(self.address, str(exc)) from exc
         self._connected = True
         self._callbacks = {}
@@ -224,6 +234,8 @@ class SimBleakClient(BaseBleakClient):
         return collection
 
 
-def use_sim_radio(monkeypatch):
-    """Make ``bleak.BleakClient`` use ``SimBleakClient`` unless told otherwise (pytest's ``monkeypatch``)."""
+def use_sim_radio(monkeypatch, radio=None):
+    """Make ``bleak.BleakClient`` use ``SimBleakClient`` unless told otherwise (pytest's ``monkeypatch``),
+    on ``radio``: None (this process's air) or "host:port" of a virtual board's radio."""
     monkeypatch.setattr(bleak, "get_platform_client_backend_type", lambda: (SimBleakClient, "sim"))
+    monkeypatch.setattr(sys.modules[__name__], "_radio", radio)
