@@ -19,10 +19,19 @@ async def provision(path=None, endpoints=(), on_event=None):
     """
     import gc
 
-    from wifiprov import service
-
     try:
-        return await service.run(path, endpoints, on_event)
+        # One stage at a time, so their modules are never in the heap together: the settings
+        # parser, then the stored credentials, then (only if needed) the provisioning service.
+        from wifiprov import settings
+
+        values = settings.load(path)
+        settings = None
+        release("settings")
+        if values is None:
+            return None
+        from wifiprov import service
+
+        return await service.run(values, endpoints, on_event)
     finally:
         service = None
         release()

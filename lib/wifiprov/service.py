@@ -1,10 +1,10 @@
-"""The provisioning service as ESP-IDF's wifi_prov_mgr example runs it: settings, stored credentials or
-provisioning over the configured transport, the QR payload, and the example's console lines.
+"""The provisioning service as ESP-IDF's wifi_prov_mgr example runs it: stored credentials or provisioning
+over the configured transport, the QR payload, and the example's console lines.
 
-``wifiprov.provision()`` calls ``run`` and releases every module afterwards; an application
-normally uses that rather than this module. Only what the settings ask for is imported: one
-security scheme, one transport, the QR encoder while it draws, the settings parser until the
-settings are read.
+``wifiprov.provision()`` reads the settings (``wifiprov.settings``), calls ``run`` and releases
+every module afterwards; an application normally uses that rather than this module. Only what
+the settings ask for is imported: the manager only to provision, one security scheme, one
+transport, the QR encoder while it draws.
 """
 
 import asyncio
@@ -12,7 +12,7 @@ import asyncio
 import network
 from micropython import const
 
-from wifiprov import manager, release
+from wifiprov import release
 from wifiprov.log import Logger, printable
 
 # Values of proto/ (pbenums; host_tests/host/test_codegen.py checks them).
@@ -60,35 +60,7 @@ def print_qr(settings, payload):
     log.info("If QR code is not visible, copy paste the below URL in a browser.\n%s?data=%s" % (QR_BASE_URL, payload))
 
 
-def load_settings(path=None):
-    """The board's settings from ``path`` (default ``/wifiprov.json``) with per-device secrets filled
-    in, or None after an error line; the parser and the secret maker are released before
-    provisioning needs the heap."""
-    from wifiprov import config
-
-    try:
-        settings = config.load(path or config.DEFAULT_PATH, log.info, log.error)
-    except ValueError as exc:  # a bad security setting: no provisioning with weaker settings than asked
-        log.error("%s: provisioning not started" % (exc,))
-        return None
-    public = config.public_secret(settings)
-    if public is not None:
-        log.warn('security %d with the example\'s public secret: anyone who has read the example can provision '
-                 'this board; set "%s" in /wifiprov.json ("random" makes one per device)' % (settings["security"], public))
-    if config.RANDOM_SECRET in (settings["pop"], settings["sec2_password"]):
-        import esp32
-
-        from wifiprov import device_secret
-
-        device_secret.resolve(settings, esp32, log.info)
-        device_secret = None
-        release("device_secret", "srp_verifier")
-    config = None
-    release("config")
-    return settings
-
-
-def _event_logger(settings):
+def _event_logger(settings, manager):
     from wifiprov import pbmessages
 
     failure_text = {
@@ -186,11 +158,13 @@ async def provision(settings, wifi, store, endpoints=(), listener=None):
     ``endpoints``: ``(name, handler)`` pairs served beside the built-in ones; ``listener(event,
     data)`` hears the manager's events (``wifiprov.manager.EVENT_*``).
     """
+    from wifiprov import manager
+
     log.info("Starting provisioning")
     transport = settings["transport"]
     ble_class = _ble_transport_class() if transport == "ble" or settings["improv_ble"] else None
     prov = manager.ProvisioningManager(settings, wifi, store, Logger("wifi_prov_mgr"))
-    prov.add_listener(_event_logger(settings))
+    prov.add_listener(_event_logger(settings, manager))
     if listener is not None:
         prov.add_listener(listener)
     for name, handler in endpoints:
@@ -225,11 +199,9 @@ async def provision(settings, wifi, store, endpoints=(), listener=None):
         await server.stop()
 
 
-async def run(path=None, endpoints=(), listener=None):
-    """Join the stored network (False), or provision one first (True); None if the settings are bad."""
-    settings = load_settings(path)
-    if settings is None:
-        return None
+async def run(settings, endpoints=(), listener=None):
+    """Join the stored network (returns False), or provision one first (True); ``settings`` as
+    ``wifiprov.settings.load`` makes them. The manager and its endpoints are loaded only to provision."""
     import esp32
 
     from wifiprov.store import NvsStore
