@@ -12,6 +12,9 @@ HOME_FAR = FakeAccessPoint(b"Home", b"\x10\x20\x30\x40\x50\x61", 1, -80, 3, b"ri
 CAFE = FakeAccessPoint(b"Cafe", b"\x70\x71\x72\x73\x74\x75", 1, -70, 0, None, connect_ms=1500)
 HIDDEN = FakeAccessPoint(b"", b"\x01\x01\x01\x01\x01\x01", 11, -30, 6, b"whatever")
 INFO = (b"wifiprov", b"0.1.0", b"ESP32", b"PROV_261FCC")
+# Improv's states and the errors these tests see
+REQUIRED, AUTHORIZED, PROVISIONING, PROVISIONED = 1, 2, 3, 4
+UNABLE_TO_CONNECT, UNKNOWN = 3, 0xFF
 
 
 def frame(command, data=b""):
@@ -174,7 +177,7 @@ class Reader(unittest.TestCase):
 class BleService(unittest.TestCase):
     def test_starts_authorized_without_a_button_and_answers_device_info(self):
         board, door, out = service()
-        self.assertEqual(door.state, improv.STATE_AUTHORIZED)
+        self.assertEqual(door.state, AUTHORIZED)
         door.frame(frame(3), 3)
         self.assertEqual(out.take(), [("result", 3, list(INFO))])
 
@@ -187,16 +190,16 @@ class BleService(unittest.TestCase):
         board, door, out = service(wifi_conn_attempts=2)
         data = frame(1, settings(b"Home", b"wrong-pass"))
         door.frame(data, len(data))
-        self.assertEqual(out.take(), [("state", improv.STATE_PROVISIONING)])
+        self.assertEqual(out.take(), [("state", PROVISIONING)])
         run(board, door, 20000)
-        self.assertEqual(out.take(), [("error", improv.ERROR_UNABLE_TO_CONNECT), ("state", improv.STATE_AUTHORIZED)])
+        self.assertEqual(out.take(), [("error", UNABLE_TO_CONNECT), ("state", AUTHORIZED)])
         self.assertEqual([e for e, _ in board.events].count(mgr.EVENT_CRED_FAIL), 1)
         self.assertIn("Wi-Fi attempt 2 of 2 failed: authentication failed", board.log.text())
         self.assertFalse("wrong-pass" in board.log.text())
         data = frame(1, settings(b"Home", b"right-pass"))
         door.frame(data, len(data))
         run(board, door, 4000)
-        self.assertEqual(out.take(), [("state", improv.STATE_PROVISIONING), ("state", improv.STATE_PROVISIONED),
+        self.assertEqual(out.take(), [("state", PROVISIONING), ("state", PROVISIONED),
                                       ("result", 1, [])])
         self.assertEqual(board.store.load(), (b"Home", b"right-pass"))
         run(board, door, 1500)  # the client was told: auto-stop after auto_stop_delay_ms, not 30 s
@@ -239,31 +242,31 @@ class BleService(unittest.TestCase):
         data = frame(1, settings(b"Home", b"right-pass"))
         door.frame(data, len(data))
         door.frame(data, len(data))
-        self.assertEqual(out.take(), [("state", improv.STATE_PROVISIONING), ("error", improv.ERROR_UNKNOWN)])
+        self.assertEqual(out.take(), [("state", PROVISIONING), ("error", UNKNOWN)])
 
     def test_another_clients_attempt_shows_as_provisioning_without_errors(self):
         board, door, out = service(wifi_conn_attempts=1)
         board.manager.set_config(b"Home", b"wrong")
         board.manager.apply_config()
         run(board, door, 4000)
-        self.assertEqual(out.take(), [("state", improv.STATE_PROVISIONING), ("state", improv.STATE_AUTHORIZED)])
+        self.assertEqual(out.take(), [("state", PROVISIONING), ("state", AUTHORIZED)])
 
 
 class Authorization(unittest.TestCase):
     def test_a_press_authorizes_for_a_minute(self):
         board, door, out = service(button=True)
-        self.assertEqual(door.state, improv.STATE_AUTHORIZATION_REQUIRED)
+        self.assertEqual(door.state, REQUIRED)
         door.frame(frame(3), 3)  # device info needs no authorization
         door.frame(frame(4), 3)  # nor does a scan
         data = frame(1, settings(b"Home", b"right-pass"))
         door.frame(data, len(data))
         self.assertEqual([x[:2] for x in out.take()], [("result", 3), ("result", 4), ("error", 4)])
         door.press()
-        self.assertEqual(out.take(), [("state", improv.STATE_AUTHORIZED)])
+        self.assertEqual(out.take(), [("state", AUTHORIZED)])
         run(board, door, 59000)
         self.assertEqual(out.take(), [])
         run(board, door, 1200)
-        self.assertEqual(out.take(), [("state", improv.STATE_AUTHORIZATION_REQUIRED)])
+        self.assertEqual(out.take(), [("state", REQUIRED)])
 
     def test_a_failure_starts_the_authorization_over(self):
         board, door, out = service(button=True, wifi_conn_attempts=1)
@@ -277,23 +280,23 @@ class Authorization(unittest.TestCase):
         run(board, door, 59000)
         self.assertEqual(out.take(), [])
         run(board, door, 1200)
-        self.assertEqual(out.take(), [("state", improv.STATE_AUTHORIZATION_REQUIRED)])
+        self.assertEqual(out.take(), [("state", REQUIRED)])
 
     def test_provisioning_closed_by_failed_sessions_needs_authorization(self):
         board, door, out = service()
         gate = [False]
         board.manager.accepting_sessions = lambda: gate[0]
         run(board, door, 100)
-        self.assertEqual(out.take(), [("state", improv.STATE_AUTHORIZATION_REQUIRED)])
+        self.assertEqual(out.take(), [("state", REQUIRED)])
         gate[0] = True
         run(board, door, 100)
-        self.assertEqual(out.take(), [("state", improv.STATE_AUTHORIZED)])
+        self.assertEqual(out.take(), [("state", AUTHORIZED)])
 
 
 class SerialService(unittest.TestCase):
     def test_current_state_and_scan_one_result_per_network(self):
         board, door, out = service(serial=True, button=True)
-        self.assertEqual(door.state, improv.STATE_AUTHORIZED)  # the cable is the authorization
+        self.assertEqual(door.state, AUTHORIZED)  # the cable is the authorization
         door.command(memoryview(b"\x02\x00"))
         door.command(memoryview(b"\x04\x00"))
         self.assertEqual(out.take(), [("state", 2), ("result", 4, [b"Home", b"-48", b"YES"]),

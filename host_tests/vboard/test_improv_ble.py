@@ -19,7 +19,6 @@ from improv_ble_client import SERVICE_DATA_UUID, SERVICE_UUID, Error, ImprovBLEC
 from improv_ble_client.errors import ProvisioningFailed
 from improv_ble_client.protocol import Capabilities
 
-from wifiprov import improv
 from wifiprov import manager as mgr
 
 ESPRESSIF_UUID = "021a9004-0382-4aea-bff4-6b3f1c5adfb4"

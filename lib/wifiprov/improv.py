@@ -13,26 +13,23 @@ from micropython import const
 
 from wifiprov import manager as mgr
 
-STATE_AUTHORIZATION_REQUIRED = const(1)
-STATE_AUTHORIZED = const(2)
-STATE_PROVISIONING = const(3)
-STATE_PROVISIONED = const(4)
+_STATE_AUTHORIZATION_REQUIRED = const(1)
+_STATE_AUTHORIZED = const(2)
+_STATE_PROVISIONING = const(3)
+_STATE_PROVISIONED = const(4)
 
-ERROR_NONE = const(0)
-ERROR_INVALID_RPC = const(1)
-ERROR_UNKNOWN_RPC = const(2)
-ERROR_UNABLE_TO_CONNECT = const(3)
-ERROR_NOT_AUTHORIZED = const(4)
+_ERROR_NONE = const(0)
+_ERROR_INVALID_RPC = const(1)
+_ERROR_UNKNOWN_RPC = const(2)
+_ERROR_UNABLE_TO_CONNECT = const(3)
+_ERROR_NOT_AUTHORIZED = const(4)
 ERROR_UNKNOWN = const(0xFF)
 
-CMD_WIFI_SETTINGS = const(1)
-CMD_IDENTIFY = const(2)  # BLE
-CMD_CURRENT_STATE = const(2)  # serial
-CMD_DEVICE_INFO = const(3)
-CMD_SCAN = const(4)
-
-CAP_DEVICE_INFO = const(0x02)
-CAP_SCAN = const(0x04)
+_CMD_WIFI_SETTINGS = const(1)
+_CMD_IDENTIFY = const(2)  # BLE
+_CMD_CURRENT_STATE = const(2)  # serial
+_CMD_DEVICE_INFO = const(3)
+_CMD_SCAN = const(4)
 
 FRAME_MAX = const(258)  # command, length, 255 data bytes, checksum
 
@@ -41,7 +38,7 @@ TYPE_ERROR = const(2)
 TYPE_RPC = const(3)
 TYPE_RESULT = const(4)
 
-HEADER = b"IMPROV"
+_HEADER = b"IMPROV"
 PACKET_MAX = const(267)  # header, version, type, length, 255 data bytes, checksum, newline
 _VERSION = const(1)
 _NEWLINE = const(10)
@@ -52,7 +49,7 @@ PACKET = const(1)
 BAD_PACKET = const(2)
 INTERRUPT = const(3)
 
-AUTHORIZED_MS = const(60000)  # the spec's suggestion: a press authorizes for a minute
+_AUTHORIZED_MS = const(60000)  # the spec's suggestion: a press authorizes for a minute
 _SSID_MAX = const(32)
 _PASSPHRASE_MAX = const(63)
 
@@ -117,7 +114,7 @@ def ble_result(buf, command, strings, limit):
         if end < limit:
             buf[end] = checksum(buf, end)
             return end + 1
-        if command != CMD_SCAN or not strings:
+        if command != _CMD_SCAN or not strings:
             raise ValueError("RPC result %d does not fit %d bytes" % (command, limit))
         strings = strings[:-3]
 
@@ -133,7 +130,7 @@ def serial_packet(buf, packet_type, size):
         buf[9 + size] = 0
         buf[10] += 1
         size += 1
-    buf[0:6] = HEADER
+    buf[0:6] = _HEADER
     buf[6] = _VERSION
     buf[7] = packet_type
     buf[8] = size
@@ -171,8 +168,8 @@ class PacketReader:
         """Take one input byte; see the class docstring for the result."""
         n = self._n
         buf = self._buf
-        if n < 6 and byte != HEADER[n]:
-            self._n = 1 if byte == HEADER[0] else 0
+        if n < 6 and byte != _HEADER[n]:
+            self._n = 1 if byte == _HEADER[0] else 0
             return INTERRUPT if byte == _CTRL_C else None
         buf[n] = byte
         n += 1
@@ -196,7 +193,7 @@ class Improv:
     result per network and an empty one, no authorization: the cable is physical access)
     rather than BLE (command 2 identifies, one scan result, a button may have to
     authorize). ``info``: the device-info strings (firmware, version, chip, device name).
-    ``button``: a press (``press()``) authorizes for ``AUTHORIZED_MS``; while failed
+    ``button``: a press (``press()``) authorizes for a minute; while failed
     sessions keep provisioning closed (``manager.accepting_sessions()``) BLE needs the
     press too. ``redirect_url``: sent after success, ``{ip}`` replaced by the station's
     address. ``log``: an ``info``/``warn`` object or None. ``tick(now_ms)`` often.
@@ -219,7 +216,7 @@ class Improv:
         manager.add_listener(self._on_event)
 
     def press(self):
-        """The button was pressed: authorized for ``AUTHORIZED_MS`` (BLE with a button)."""
+        """The button was pressed: authorized for a minute (BLE with a button)."""
         if self._button:
             self._authorized = True
             self._until = None
@@ -229,7 +226,7 @@ class Improv:
         """Let the authorization run out and follow the manager's session gate."""
         if self._authorized:
             if self._until is None:
-                self._until = mgr.ticks_add(now_ms, AUTHORIZED_MS)
+                self._until = mgr.ticks_add(now_ms, _AUTHORIZED_MS)
             elif mgr.ticks_diff(now_ms, self._until) >= 0:
                 self._authorized = False
         self._refresh()
@@ -237,57 +234,57 @@ class Improv:
     def frame(self, frame, end):
         """A whole BLE RPC frame in ``frame[:end]``: command, length, data, checksum."""
         if end < 3 or frame[1] + 3 != end or checksum(frame, end - 1) != frame[end - 1]:
-            self._out.error(ERROR_INVALID_RPC)
+            self._out.error(_ERROR_INVALID_RPC)
             return
         self._command(frame[0], memoryview(frame)[2 : end - 1])
 
     def command(self, payload):
         """The data of a serial RPC packet: command, length, data."""
         if len(payload) < 2 or payload[1] + 2 != len(payload):
-            self._out.error(ERROR_INVALID_RPC)
+            self._out.error(_ERROR_INVALID_RPC)
             return
         self._command(payload[0], payload[2:])
 
     def invalid(self):
         """The client sent something that is no RPC packet (a bad checksum, a broken frame)."""
-        self._out.error(ERROR_INVALID_RPC)
+        self._out.error(_ERROR_INVALID_RPC)
 
     # ---- commands
 
     def _command(self, command, data):
         out = self._out
-        out.error(ERROR_NONE)
+        out.error(_ERROR_NONE)
         self._refresh()
-        if command == CMD_WIFI_SETTINGS:
+        if command == _CMD_WIFI_SETTINGS:
             self._wifi_settings(data)
-        elif command not in (CMD_IDENTIFY, CMD_DEVICE_INFO, CMD_SCAN):
-            out.error(ERROR_UNKNOWN_RPC)
+        elif command not in (_CMD_IDENTIFY, _CMD_DEVICE_INFO, _CMD_SCAN):
+            out.error(_ERROR_UNKNOWN_RPC)
         elif len(data):
-            out.error(ERROR_INVALID_RPC)
-        elif command == CMD_DEVICE_INFO:
-            out.result(CMD_DEVICE_INFO, self._info)
-        elif command == CMD_SCAN:
+            out.error(_ERROR_INVALID_RPC)
+        elif command == _CMD_DEVICE_INFO:
+            out.result(_CMD_DEVICE_INFO, self._info)
+        elif command == _CMD_SCAN:
             self._scan()
-        elif self._serial:  # CMD_CURRENT_STATE
+        elif self._serial:  # _CMD_CURRENT_STATE
             out.state(self.state)
             if self._result is not None:
-                out.result(CMD_CURRENT_STATE, self._result)
-        else:  # CMD_IDENTIFY: no capability bit, so only a console line
+                out.result(_CMD_CURRENT_STATE, self._result)
+        else:  # _CMD_IDENTIFY: no capability bit, so only a console line
             self._say("identify requested (this board has nothing to blink)")
 
     def _wifi_settings(self, data):
         strings = split_strings(data)
         if strings is None or len(strings) != 2:
-            self._out.error(ERROR_INVALID_RPC)
+            self._out.error(_ERROR_INVALID_RPC)
             return
-        if self.state == STATE_AUTHORIZATION_REQUIRED:
-            self._out.error(ERROR_NOT_AUTHORIZED)
+        if self.state == _STATE_AUTHORIZATION_REQUIRED:
+            self._out.error(_ERROR_NOT_AUTHORIZED)
             return
         ssid, passphrase = strings
         if not 0 < len(ssid) <= _SSID_MAX or len(passphrase) > _PASSPHRASE_MAX:
-            self._out.error(ERROR_INVALID_RPC)
+            self._out.error(_ERROR_INVALID_RPC)
             return
-        if self.state != STATE_AUTHORIZED:
+        if self.state != _STATE_AUTHORIZED:
             self._warn("Wi-Fi settings refused: credentials are being tried or provisioning ended")
             self._out.error(ERROR_UNKNOWN)
             return
@@ -306,10 +303,10 @@ class Improv:
             seen.append(ssid)
             rssi = ("%d" % rssi).encode()
             if self._serial:
-                self._out.result(CMD_SCAN, (ssid, rssi, b"NO" if auth == 0 else b"YES"))
+                self._out.result(_CMD_SCAN, (ssid, rssi, b"NO" if auth == 0 else b"YES"))
             else:
                 strings += (ssid, rssi, _AUTH_NAMES[auth].encode())
-        self._out.result(CMD_SCAN, strings)
+        self._out.result(_CMD_SCAN, strings)
 
     # ---- the manager's events
 
@@ -323,7 +320,7 @@ class Improv:
                 if self._button:  # the spec: after a failure the authorization starts over
                     self._authorized = True
                     self._until = None
-                self._out.error(ERROR_UNABLE_TO_CONNECT)
+                self._out.error(_ERROR_UNABLE_TO_CONNECT)
         elif event == mgr.EVENT_CRED_SUCCESS:
             self._trying = False
             url = self._url.replace("{ip}", data).encode() if self._url else None
@@ -331,7 +328,7 @@ class Improv:
             self._refresh()
             if self._mine:
                 self._mine = False
-                self._out.result(CMD_WIFI_SETTINGS, self._result)
+                self._out.result(_CMD_WIFI_SETTINGS, self._result)
                 self._manager.wifi_status()  # the client was told: the manager may stop, as after GetStatus
             return
         self._refresh()
@@ -340,12 +337,12 @@ class Improv:
 
     def _current(self):
         if self._result is not None:
-            return STATE_PROVISIONED
+            return _STATE_PROVISIONED
         if self._trying:
-            return STATE_PROVISIONING
+            return _STATE_PROVISIONING
         if self._serial or ((self._authorized or not self._button) and self._manager.accepting_sessions()):
-            return STATE_AUTHORIZED
-        return STATE_AUTHORIZATION_REQUIRED
+            return _STATE_AUTHORIZED
+        return _STATE_AUTHORIZATION_REQUIRED
 
     def _refresh(self):
         state = self._current()

@@ -98,7 +98,15 @@ class ImprovBle:
     # ---- main task
 
     async def serve(self):
-        """Join frames, run them, keep the state current (BleTransport runs this as a task)."""
+        """Join frames, run them, keep the state current (BleTransport runs this as a task, and
+        cancels it when it stops: the service then lets go of the manager)."""
+        try:
+            await self._serve()
+        finally:  # a finished task can stay referenced while the loop runs (MicroPython's asyncio)
+            self.improv = None
+            self._chunks = []
+
+    async def _serve(self):
         link = self._link
         while True:
             try:

@@ -59,7 +59,10 @@ class ImprovSerial:
                 pass
             self._task = None
         micropython.kbd_intr(_CTRL_C)
+        # A finished task can stay referenced while the loop runs (MicroPython's asyncio): through
+        # this object it must not keep the manager alive.
         self._poll = None
+        self.improv = None
 
     async def _serve(self):
         last = ticks_ms()
