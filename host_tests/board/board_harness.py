@@ -61,15 +61,19 @@ class Board:
         return self.dut.expect(pattern, timeout=timeout or self.timeout)
 
     def interrupt(self):
-        """Ctrl-C until the REPL prompt shows: the application stops, as on any MicroPython board."""
-        for _ in range(3):
+        """Ctrl-C until the REPL prompt shows: the application stops, as on any MicroPython board.
+
+        A Ctrl-C that comes while the board is still starting (before boot.py) is only a byte
+        for the REPL later, so it is sent again every second, for up to 20 s.
+        """
+        for _ in range(19):
             self.send(b"\r\x03")
             try:
-                self.dut.expect_exact(PROMPT, timeout=5)
+                self.dut.expect_exact(PROMPT, timeout=1)
                 return
             except Exception:  # noqa: B902 - pexpect.TIMEOUT; try again
                 continue
-        self.dut.expect_exact(PROMPT, timeout=5)
+        self.dut.expect_exact(PROMPT, timeout=1)
 
     def repl(self, line, timeout=None):
         """Run one line at the ``>>>`` prompt; returns what it printed (text, CR LF made LF)."""

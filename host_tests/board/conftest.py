@@ -20,7 +20,6 @@ file system, as a freshly flashed board, instead of running the repository's cod
 import json
 import os
 import re
-import time
 
 import pytest
 from pytest_embedded.plugin import parametrize_fixtures  # noqa: F401 - in force here even if a parent turns it off
@@ -111,23 +110,10 @@ def virtual_board(request, tmp_path):
                 args += ["--set", "%s=%s" % (key, json.dumps(value))]
     board = VirtualBoard(tmp_path, *args)
     try:
-        board.pty = _console_pty(board)
+        board.pty = board.pty_path()
         yield board
     finally:
         board.power_off()
-
-
-def _console_pty(board):
-    """The pty the virtual board names on its stderr."""
-    deadline = time.monotonic() + VIRTUAL_TIMEOUT
-    while True:
-        for line in list(board.stderr):
-            found = re.search(r"console also on (\S+)", line)
-            if found:
-                return found.group(1)
-        assert board.process.poll() is None, "the virtual board stopped:\n" + "\n".join(board.stderr)
-        assert time.monotonic() < deadline, "the virtual board named no pty:\n" + "\n".join(board.stderr)
-        time.sleep(0.05)
 
 
 @pytest.fixture

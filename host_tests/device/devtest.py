@@ -14,13 +14,22 @@ except ImportError:  # pragma: no cover
 _VECTOR_DIRS = ("/vectors",)
 
 
+def _here():
+    """This file's folder, or None where the runtime gives no path."""
+    here = __file__.replace("\\", "/")
+    return here.rsplit("/", 1)[0] if "/" in here else None
+
+
 def _candidate_dirs():
     dirs = list(_VECTOR_DIRS)
-    here = __file__.replace("\\", "/")
-    if "/" in here:
-        base = here.rsplit("/", 1)[0]
-        dirs.insert(0, base + "/../vectors")
+    if _here() is not None:
+        dirs.insert(0, _here() + "/../vectors")
     return dirs
+
+
+def repo_root():
+    """Two folders up from this one: the repository's, with main.py, when the tests run from a checkout."""
+    return None if _here() is None else _here() + "/../.."
 
 
 def load_vectors(name):
@@ -40,6 +49,16 @@ def unhex(text):
     if text is None:
         return None
     return _unhexlify(text)
+
+
+def response_head(head):
+    """``(status, {lower-case header name: value})`` of an HTTP response head (bytes, without the blank line)."""
+    lines = head.split(b"\r\n")
+    headers = {}
+    for line in lines[1:]:
+        key, value = line.split(b":", 1)
+        headers[key.strip().lower()] = value.strip()
+    return int(lines[0].split(b" ")[1]), headers
 
 
 class FixedRandom:

@@ -132,8 +132,8 @@ def rss_kb(pid):
 
 
 def press_button(board):
-    """Push the board's button (devsim machine.Pin: SIGUSR1 to the board process)."""
-    os.kill(board_pid(board), signal.SIGUSR1)
+    """Push the board's button: SIGUSR1 to scripts/vboard.py, which the simulated ``machine.Pin`` then reads low."""
+    os.kill(board.process.pid, signal.SIGUSR1)
 
 
 # ---------------------------------------------------------------- raw clients

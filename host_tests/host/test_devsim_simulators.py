@@ -160,3 +160,17 @@ def test_machine_reset_calls_the_hook():
         assert calls == [machine.HARD_RESET]
     finally:
         machine.set_reset_hook(None)
+
+
+def test_button_file_is_a_press_of_the_pin_read_next(tmp_path):
+    button = tmp_path / "button"
+    machine.set_button_file(str(button))
+    try:
+        pin = machine.Pin(0, machine.Pin.IN, machine.Pin.PULL_UP)
+        assert pin.value() == 1
+        button.write_text("")
+        assert (pin.value(), pin.value()) == (0, 0) and not button.exists()  # taken: held low for a moment
+        time.sleep(0.35)
+        assert pin.value() == 1
+    finally:
+        machine.set_button_file(None)

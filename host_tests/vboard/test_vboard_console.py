@@ -1,54 +1,26 @@
-"""The virtual board's serial console on a pseudo-terminal: CR LF line ends, Ctrl-D reboots the board."""
-
-import json
-import os
-import re
-import select
-import subprocess
-import sys
-import time
+"""The virtual board's serial console on a pseudo-terminal, on both runtimes: CR LF line ends, Ctrl-C stops the
+application and gives the REPL, Ctrl-D there soft-reboots the board."""
 
 import pytest
 
-from vboard_harness import FAST_WORLD, VBOARD, free_port
+from vboard_harness import SerialHost, VirtualBoard
 
 pytest.importorskip("pty")
 
 
-def _read_until(fd, needle, timeout=20.0):
-    data = b""
-    deadline = time.monotonic() + timeout
-    while needle not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, "%r not seen on the pty; got %r" % (needle, data[-400:])
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            data += os.read(fd, 4096)
-    return data
-
-
-def test_console_on_a_pty_and_ctrl_d_reboots(tmp_path):
-    world = tmp_path / "world.json"
-    world.write_text(json.dumps(FAST_WORLD))
-    command = [sys.executable, VBOARD, "--http-port", str(free_port()), "--state", str(tmp_path / "state"),
-               "--world", str(world), "--reset-state", "--pty"]
-    board = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    fd = None
+@pytest.mark.parametrize("runtime", ["micropython", "cpython"])
+def test_console_on_a_pty_ctrl_c_then_ctrl_d_reboots(tmp_path, runtime):
+    board = VirtualBoard(tmp_path, "--pty", "--runtime", runtime)
+    host = SerialHost(board.pty_path())
     try:
-        path = None
-        while path is None:
-            line = board.stderr.readline().decode()
-            assert line, "vboard ended before naming its pty"
-            found = re.search(r"console also on (\S+)", line)
-            path = found and found.group(1)
-        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-        first = _read_until(fd, b"qrcode.html?data=")
+        first = host.read_until(b"qrcode.html?data=")
         assert b"I (" in first and b"app: Starting provisioning\r\n" in first
-        os.write(fd, b"\x04")
-        assert b"app: Starting provisioning\r\n" in _read_until(fd, b"app: Starting provisioning\r\n")
-        assert b"board reset, booting again" in board.stderr.readline()
+        host.send(b"\x03")
+        stopped = host.read_until(b">>> ")
+        assert b"KeyboardInterrupt" in stopped and b'Type "help()" for more information.\r\n' in stopped
+        host.send(b"\x04")
+        assert b"MPY: soft reboot\r\n" in host.read_until(b"app: Starting provisioning\r\n")
+        board.expect(r"^vboard: board reset, booting again$", stderr=True)
     finally:
-        if fd is not None:
-            os.close(fd)
-        os.killpg(board.pid, 15)
-        board.wait(10)
+        host.close()
+        board.power_off()

@@ -11,28 +11,17 @@ from vboard_harness import (
     HOME_SSID,
     VISIBLE,
     WRONG_PASSPHRASE,
-    VirtualBoard,
     assert_no_secrets,
+    boards,  # noqa: F401 - fixture
 )
 from wifiprov_host import security as host_security
+from wifiprov_host.client import ProvClient
 from wifiprov_host.errors import WifiFailed
+from wifiprov_host.transport_http import HttpTransport
 
 POP = "abcd1234"
 POLL = 0.3
 
-
-@pytest.fixture
-def boards(tmp_path):
-    started = []
-
-    def boot(*args, **kwargs):
-        board = VirtualBoard(tmp_path, *args, **kwargs)
-        started.append(board)
-        return board
-
-    yield boot
-    for board in started:
-        board.power_off()
 
 
 def _provisioning_started(board):
@@ -214,3 +203,22 @@ def test_rejected_passphrase_is_never_printed(boards):
     _provision(client)
     _online(board)
     assert_no_secrets(board, [too_long, HOME_PASSPHRASE])
+
+
+class _CookielessHttp(HttpTransport):
+    """A phone app that never sends the session cookie (older Android app): one keep-alive socket only."""
+
+    def _take_cookie(self, response):
+        pass
+
+
+def test_cookieless_phone_app_provisions_on_one_keep_alive_socket(boards):
+    board = boards("--sec", "1", "--pop", POP)
+    _provisioning_started(board)
+    transport = _CookielessHttp(board.address(), timeout=15)
+    client = ProvClient(transport)
+    client.establish_session(host_security.Security1(POP.encode()))
+    _scan_matches_world(client)
+    assert _provision(client).state == "connected"
+    assert transport.cookie is None and transport.connections_opened == 1
+    _online(board)

@@ -4,6 +4,7 @@ import json
 import os
 import queue
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -11,12 +12,27 @@ import sys
 import threading
 import time
 
+import pytest
+
+import vboard_mp
 from wifiprov_host.client import ProvClient
 from wifiprov_host.transport_http import HttpTransport
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VBOARD = os.path.join(ROOT, "scripts", "vboard.py")
 PROV = os.path.join(ROOT, "scripts", "prov.py")
+# The 32-bit unix port beside the repository (ESP32 word and GC-block sizes); a user's clone has none.
+I386_VM = os.path.join(os.path.dirname(ROOT), "shared", "tools", "micropython-i386")
+
+
+def unix_vm(bits):
+    """``(path, None)`` of MicroPython's unix port with ``bits`` (64: PyPI's, 32: I386_VM), or ``(None, why not)``."""
+    if bits == 64:
+        path = vboard_mp.default_vm()
+        return (path, None) if path else (None, "no micropython command: pip install -r requirements.txt")
+    if os.access(I386_VM, os.X_OK):
+        return I386_VM, None
+    return None, "no 32-bit MicroPython at %s (../shared/tools beside the repository)" % I386_VM
 
 HOME_SSID = "MyHomeWiFiAP"
 HOME_PASSPHRASE = "correct-horse-9"
@@ -65,6 +81,7 @@ class VirtualBoard:
         self.lines = []
         self.stderr = []
         self._queue = queue.Queue()
+        self._said = queue.Queue()
         self.process = None
         self.boot(reset_state)
 
@@ -75,10 +92,11 @@ class VirtualBoard:
         if reset_state:
             command.append("--reset-state")
         self._queue = queue.Queue()
+        self._said = queue.Queue()
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         start_new_session=True)
         threading.Thread(target=self._pump, args=(self.process.stdout, self.lines, self._queue), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr, None), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr, self._said), daemon=True).start()
 
     @staticmethod
     def _pump(stream, sink, lines):
@@ -92,14 +110,16 @@ class VirtualBoard:
     def console(self):
         return "\n".join(self.lines)
 
-    def expect(self, pattern, timeout=20.0):
-        """Wait for a console line matching the regular expression ``pattern``; returns the match."""
+    def expect(self, pattern, timeout=20.0, stderr=False):
+        """Wait for a console line (``stderr``: a line of vboard.py's own) matching the regular expression
+        ``pattern``; returns the match."""
         deadline = time.monotonic() + timeout
         regex = re.compile(pattern)
+        lines = self._said if stderr else self._queue
         while True:
             left = deadline - time.monotonic()
             try:
-                line = self._queue.get(timeout=max(0.01, left))
+                line = lines.get(timeout=max(0.01, left))
             except queue.Empty:
                 line = None
             if line is not None:
@@ -109,6 +129,14 @@ class VirtualBoard:
             elif left <= 0 or self.process.poll() is not None:
                 raise AssertionError("no console line matching %r within %g s; console:\n%s\nstderr:\n%s"
                                      % (pattern, timeout, self.console, "\n".join(self.stderr)))
+
+    def pty_path(self):
+        """The pseudo-terminal vboard.py --pty names (its first one, as it says it once)."""
+        for line in list(self.stderr):
+            found = re.search(r"console also on (\S+)", line)
+            if found:
+                return found.group(1)
+        return self.expect(r"console also on (\S+)", stderr=True).group(1)
 
     def address(self):
         return "127.0.0.1:%d" % self.port
@@ -131,6 +159,45 @@ class VirtualBoard:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.process = None
+
+
+@pytest.fixture
+def boards(tmp_path):
+    """``boot(*args, **kwargs)`` starts a VirtualBoard for the test; all are powered off at its end."""
+    started = []
+
+    def boot(*args, **kwargs):
+        board = VirtualBoard(tmp_path, *args, **kwargs)
+        started.append(board)
+        return board
+
+    yield boot
+    for board in started:
+        board.power_off()
+
+
+class SerialHost:
+    """The host end of a virtual board's pty, as a USB serial adapter gives it: bytes out, waits for bytes in."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+
+    def send(self, data):
+        os.write(self.fd, data)
+
+    def read_until(self, needle, timeout=20.0):
+        """What the board sends up to and including ``needle`` (bytes); fails after ``timeout`` s."""
+        data = b""
+        deadline = time.monotonic() + timeout
+        while needle not in data:
+            left = deadline - time.monotonic()
+            assert left > 0, "%r not seen on the pty; got %r" % (needle, data[-600:])
+            if select.select([self.fd], [], [], left)[0]:
+                data += os.read(self.fd, 4096)
+        return data
+
+    def close(self):
+        os.close(self.fd)
 
 
 def assert_no_secrets(board, secrets, pop=None):

@@ -19,6 +19,7 @@ _MAX_HEAD = const(1024)  # request line + headers (ESP-IDF: HTTPD_MAX_REQ_HDR_LE
 _MAX_COOKIE = const(20)  # longer Cookie values count as absent (reference buffer size)
 _READ_CHUNK = const(256)
 _TIMEOUT_S = 5  # per request head, per body, per response (ESP-IDF recv/send wait)
+_LINGER_S = 0.02  # before a refused connection closes: for input the client has already sent
 
 _ERRORS = {  # ESP-IDF httpd_resp_send_err() status lines and texts
     400: (b"400 Bad Request", b"Server unable to understand request due to invalid syntax"),
@@ -106,6 +107,7 @@ class HttpTransport:
                 self._warn(exc.args[0])
             if exc.status is not None:
                 await self._send_error(writer, exc.status)
+            await _discard_input(reader)
         except asyncio.TimeoutError:
             self._warn("client too slow")
         except asyncio.CancelledError:  # evicted or stopped; end quietly
@@ -211,6 +213,17 @@ class HttpTransport:
     def _warn(self, text):
         if self._log is not None:
             self._log(text)
+
+
+async def _discard_input(reader):
+    """Read (at most 4 KB of) what the client has already sent. A socket closed with unread input
+    is reset, and the reset makes the client drop answers it has not read yet (pipelined requests)."""
+    try:
+        for _ in range(_MAX_BODY // _READ_CHUNK):
+            if not await asyncio.wait_for(reader.read(_READ_CHUNK), _LINGER_S):
+                return
+    except Exception:  # nothing more came, or the client is gone: close now
+        pass
 
 
 async def _timed(conn, coro):

@@ -3,11 +3,13 @@
 As on the board (PLATFORM.md §A8): i32 and blob values only, names of at most 15
 characters, ``get_*`` of a missing key and ``get_blob`` into a too small buffer raise
 ``OSError``, and nothing survives a restart without ``commit()``. ``configure(path)``
-names the JSON file holding the committed contents; without it nothing is persisted.
+names the host's JSON file holding the committed contents; without it nothing is
+persisted. Runs under CPython and on MicroPython.
 """
 
 import json
-import os
+
+import hostsys
 
 # ESP-IDF error codes, raised as MicroPython does: OSError(-code, name).
 _NOT_FOUND = (0x1102, "ESP_ERR_NVS_NOT_FOUND")
@@ -32,8 +34,8 @@ def configure(path):
     global _path, _committed, _working
     _path = path
     _committed = {}
-    if path is not None and os.path.exists(path):
-        with open(path) as f:
+    if path is not None and hostsys.exists(path):
+        with hostsys.open_file(path, "r") as f:
             _committed = json.load(f)
     _working = json.loads(json.dumps(_committed))
 
@@ -93,11 +95,5 @@ class NVS:
 
     def commit(self):
         _committed[self._namespace] = json.loads(json.dumps(self._items()))
-        if _path is None:
-            return
-        tmp = _path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(_committed, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, _path)
+        if _path is not None:
+            hostsys.write_atomically(_path, json.dumps(_committed))

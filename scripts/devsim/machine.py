@@ -2,16 +2,14 @@
 
 ``unique_id()`` is the base MAC of the simulated world (``network.world()``); ``reset()``
 and ``soft_reset()`` call the hook the virtual board installs with ``set_reset_hook``
-(it restarts the board process) and never return. ``Pin`` inputs read their pull level;
-``press(pin_id)`` holds one low for a moment, as a push button to ground does, and once
-the application has made an input pin, SIGUSR1 to the board process presses it (how a
-test pushes the board's button).
+(it restarts the board) and never return. ``Pin`` inputs read their pull level;
+``press(pin_id)`` holds one low for a moment, as a push button to ground does. The board
+has one button: once ``set_button_file(path)`` names a host file, its appearing is a
+press of whichever input pin is read next (``scripts/vboard.py`` creates it on SIGUSR1).
+Runs under CPython and on MicroPython.
 """
 
-import signal
-import threading
-import time
-
+import hostsys
 import network
 
 PWRON_RESET = 1
@@ -63,13 +61,20 @@ def freq():
     return 160000000
 
 
-_PRESS_S = 0.3  # how long a press holds the pin low
-_pressed_until = {}  # pin id -> time.monotonic() until which it reads 0
+_PRESS_MS = 300  # how long a press holds the pin low
+_pressed_until = {}  # pin id -> hostsys.now_ms() until which it reads 0
+_button_file = None
 
 
 def press(pin_id):
     """Push the button on ``pin_id``: it reads low for a moment."""
-    _pressed_until[pin_id] = time.monotonic() + _PRESS_S
+    _pressed_until[pin_id] = hostsys.now_ms() + _PRESS_MS
+
+
+def set_button_file(path):
+    """Take the host file ``path`` appearing as a press of the board's button (None: no button)."""
+    global _button_file
+    _button_file = path
 
 
 class Pin:
@@ -84,12 +89,13 @@ class Pin:
     def __init__(self, pin_id, mode=-1, pull=-1):
         self.id = pin_id
         self._pull = pull
-        if mode == Pin.IN and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGUSR1, lambda signum, frame: press(pin_id))
 
     def value(self, level=None):
         if level is not None:
             raise OSError("output pins are not simulated")
-        if time.monotonic() < _pressed_until.get(self.id, 0):
+        if _button_file is not None and hostsys.exists(_button_file):
+            hostsys.remove(_button_file)
+            press(self.id)
+        if hostsys.now_ms() < _pressed_until.get(self.id, 0):
             return 0
         return 0 if self._pull == Pin.PULL_DOWN else 1

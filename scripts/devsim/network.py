@@ -36,6 +36,7 @@ World JSON (every key but ``aps`` optional)::
 
 import time
 
+import hostsys
 from wlan_station import (  # the board reads these status codes from this module
     STAT_ASSOC_FAIL,
     STAT_CONNECTING,
@@ -186,7 +187,7 @@ class _Station(WLAN, StationLink):
         self._reset_link()
 
     def _now_ms(self):
-        return time.monotonic() * 1000
+        return hostsys.now_ms()
 
     def _air(self):
         return world()["aps"]
