@@ -124,6 +124,12 @@ class Frames(unittest.TestCase):
                 self.assertEqual(improv.serial_packet(buf2, improv.TYPE_RESULT, length), length + 11)
 
 
+    def test_device_info_names_the_firmware_the_chip_and_the_device(self):
+        info = improv.device_info("PROV_1A2B3C")
+        self.assertEqual((info[0], info[3]), (b"wifiprov", b"PROV_1A2B3C"))
+        self.assertTrue(info[1] and info[2] and b" " not in info[2])  # "ESP32C3" on a board, the platform here
+
+
 class Reader(unittest.TestCase):
     def feed(self, reader, data):
         results = []

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import {register} from 'node:module';
 import {Readable, Writable} from 'node:stream';
+import tty from 'node:tty';
 
 // The SDK's dist/serial.js imports "./util/hex-formatter" without ".js", which browsers' bundlers
 // accept and Node's ES module loader does not: retry such a relative import with the extension.
@@ -31,11 +32,14 @@ function say(object) {
   process.stdout.write(JSON.stringify(object) + '\n');
 }
 
-/** What navigator.serial's SerialPort gives the SDK once opened: a readable and a writable byte stream. */
+/** What navigator.serial's SerialPort gives the SDK once opened: a readable and a writable byte stream.
+ * The port is a terminal, read through libuv's tty handle (raw), not the file thread pool, whose
+ * blocked read would keep Node from exiting. */
 function openPort(path) {
   const fd = fs.openSync(path, 'r+');
-  const input = fs.createReadStream(null, {fd, autoClose: false, highWaterMark: 256});
-  const output = fs.createWriteStream(null, {fd, autoClose: false});
+  const input = new tty.ReadStream(fd);
+  input.setRawMode(true);
+  const output = new tty.WriteStream(fd);
   return {
     readable: Readable.toWeb(input),
     writable: Writable.toWeb(output),
@@ -85,4 +89,4 @@ try {
   code = 1;
 }
 port.close();
-process.exit(code);  // a read of the tty may still be pending in libuv's thread pool
+process.exit(code);

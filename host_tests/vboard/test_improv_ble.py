@@ -74,7 +74,7 @@ def test_discovery_device_info_and_scan(make_board):
         assert not await client.need_authorization()
         assert client.capabilities == Capabilities.DEVICE_INFO | Capabilities.SCAN_WIFI
         info = await client.get_device_info()
-        assert (info.firmware_name, info.hardware_chip, info.device_name) == (b"wifiprov", b"x86_64", NAME.encode())
+        assert (info.firmware_name, info.hardware_chip, info.device_name) == (b"wifiprov", b"linux", NAME.encode())
         networks = (await client.scan_wifi()).networks
         await client._execute_disconnect(None)
         return networks

@@ -360,11 +360,12 @@ class Improv:
 
 
 def device_info(name):
-    """The device-info strings: firmware, its version, the chip (the last word of ``os.uname().machine``,
-    e.g. ``ESP32C3``) and the device name."""
-    import os
+    """The device-info strings: firmware, its version, the chip (``ESP32C3`` from MicroPython's "… module with
+    ESP32C3"; elsewhere the platform) and the device name."""
+    import sys
 
     from wifiprov import __version__
 
-    machine = os.uname().machine
-    return (b"wifiprov", __version__.encode(), machine[machine.rfind(" ") + 1 :].encode(), name.encode())
+    machine = getattr(sys.implementation, "_machine", "")
+    chip = machine[machine.find(" with ") + 6 :] if " with " in machine else sys.platform
+    return (b"wifiprov", __version__.encode(), chip.encode(), name.encode())
