@@ -108,3 +108,18 @@ def test_ctrl_c_outside_a_packet_still_interrupts():
     proc = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout.splitlines() == ["packets []", "KeyboardInterrupt, kbd_intr 3"], proc.stdout + proc.stderr
+
+
+def test_improv_off_loads_no_improv_code():
+    from wifiprov import config, service
+
+    for name in [name for name in sys.modules if name.startswith("wifiprov.improv")]:
+        del sys.modules[name]
+    board = Board((HOME,), security=0)
+    off = config.merge({"transport": "softap"})
+    assert service._improv_serial(board.manager, off) == [] and service._improv_ble(board.manager, off) is None
+    assert [name for name in sys.modules if name.startswith("wifiprov.improv")] == []
+    on = config.merge({"transport": "softap", "improv_serial": True})
+    (door,) = service._improv_serial(board.manager, on)
+    assert sorted(name for name in sys.modules if name.startswith("wifiprov.improv")) == [
+        "wifiprov.improv", "wifiprov.improv_serial"]
