@@ -6,6 +6,7 @@ them. Tests play the host: the CLI (``provision``) or a ``SimGattLink`` (``link`
 """
 
 import asyncio
+import contextlib
 import io
 import json
 import threading
@@ -150,3 +151,20 @@ class BleBoard:
                         transport_factory=lambda args: open_sim_ble(args.service_name, bluetooth.air(),
                                                                     args.ble_scan_timeout, **link_options))
         return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+@contextlib.contextmanager
+def board_maker(tmp_path, **defaults):
+    """``make(**kwargs)`` builds ``BleBoard``s (``defaults`` for what ``kwargs`` leave out); all closed at the end."""
+    boards = []
+
+    def make(**kwargs):
+        board = BleBoard(tmp_path, **dict(defaults, **kwargs))
+        boards.append(board)
+        return board
+
+    try:
+        yield make
+    finally:
+        for board in boards:
+            board.close()

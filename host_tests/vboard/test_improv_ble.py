@@ -11,7 +11,7 @@ import asyncio
 
 import bluetooth
 import pytest
-from ble_board import HOME_PASSPHRASE, HOME_SSID, NAME, WORLD, BleBoard
+from ble_board import HOME_PASSPHRASE, HOME_SSID, NAME, WORLD, board_maker
 from ble_central import Advert, ad_fields
 from bleak import BleakScanner
 from bleak_sim import SimBleakScanner, device_and_advertisement, use_sim_radio
@@ -29,17 +29,8 @@ TIMEOUT = 30
 @pytest.fixture
 def make_board(tmp_path, monkeypatch):
     use_sim_radio(monkeypatch)
-    boards = []
-
-    def make(**kwargs):
-        kwargs.setdefault("improv", "beside")
-        board = BleBoard(tmp_path, **kwargs)
-        boards.append(board)
-        return board
-
-    yield make
-    for board in boards:
-        board.close()
+    with board_maker(tmp_path, improv="beside") as make:
+        yield make
 
 
 async def discover(passive=True, timeout=5.0):

@@ -2,7 +2,7 @@
 
 from wifiprov_host.console import printable
 from wifiprov_host.errors import NetworkNotInScan, UsageError, WifiFailed, WifiTimeout
-from wifiprov_host.flow import MAX_PASSPHRASE_BYTES, MAX_SSID_BYTES
+from wifiprov_host.flow import MAX_PASSPHRASE_BYTES, MAX_SSID_BYTES, encode
 from wifiprov_host.improv_serial import CMD_DEVICE_INFO, CMD_WIFI_SETTINGS, STATES
 
 
@@ -14,12 +14,6 @@ class ImprovRun:
         self.link = link
         self.report = reporter
         self.prompter = prompter
-
-    def _text(self, text):
-        try:
-            return text.encode(self.opts.encoding)
-        except UnicodeEncodeError as exc:
-            raise UsageError("%r cannot be sent as %s (try --encoding utf-8)" % (text, self.opts.encoding)) from exc
 
     def execute(self):
         """Run to the end; raises a :mod:`wifiprov_host.errors` / transport error on failure."""
@@ -41,7 +35,7 @@ class ImprovRun:
         retries = list(self.opts.retry_passphrases)
         while True:
             try:
-                url = self._provision(self._text(ssid), self._text(passphrase))
+                url = self._provision(encode(ssid, self.opts.encoding), encode(passphrase, self.opts.encoding))
             except WifiFailed as failed:
                 self.report.step("wifi_failed", "---- %s ----" % failed, reason=failed.reason)
                 if not retries:
