@@ -211,6 +211,16 @@ class BleService(unittest.TestCase):
         run(board, door, 1500)  # the client was told: auto-stop after auto_stop_delay_ms, not 30 s
         self.assertTrue(board.manager.done)
 
+    def test_reprovisioning_after_a_success_makes_it_ready_again(self):
+        board, door, out = service(auto_stop=False)
+        data = frame(1, settings(b"Cafe", b""))
+        door.frame(data, len(data))
+        run(board, door, 3000)
+        self.assertEqual(door.state, PROVISIONED)
+        self.assertTrue(board.manager.ctrl_reprov())  # what prov-ctrl Reprov does
+        run(board, door, 100)
+        self.assertEqual(out.take()[-1], ("state", AUTHORIZED))
+
     def test_redirect_url_carries_the_address(self):
         board, door, out = service(url="http://{ip}/setup")
         data = frame(1, settings(b"Cafe", b""))

@@ -311,7 +311,10 @@ class Improv:
     # ---- the manager's events
 
     def _on_event(self, event, data):
-        if event == mgr.EVENT_CRED_RECV:
+        if event == mgr.EVENT_START:  # also prov-ctrl Reprov after a success
+            self._trying = False
+            self._result = None
+        elif event == mgr.EVENT_CRED_RECV:
             self._trying = True
         elif event == mgr.EVENT_CRED_FAIL:
             self._trying = False

@@ -72,10 +72,9 @@ class Flash:
     """A board file system: the library as source or .mpy, boot.py, main.py (or the watcher), the settings."""
 
     def __init__(self, work, mpy):
-        self.path = os.path.join(work, "flash-mpy" if mpy else "flash-py")
-        os.makedirs(self.path)
+        self.path = tempfile.mkdtemp(prefix="flash-mpy-" if mpy else "flash-py-", dir=work)  # one per VM
         if mpy:
-            build = os.path.join(work, "mpy")
+            build = tempfile.mkdtemp(prefix="mpy-", dir=work)
             subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "deploy.py"), "mpy", "--out", build],
                            cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             shutil.copytree(os.path.join(build, "lib"), os.path.join(self.path, "lib"))
