@@ -8,6 +8,10 @@ Discovery goes the way Home Assistant's does: a passive ``BleakScanner`` and the
 """
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 
 import bluetooth
 import pytest
@@ -296,10 +300,6 @@ def test_bad_frames_are_errors_and_no_irq_handler_ever_fails(make_board):
 
 
 def test_virtual_board_with_improv_beside_the_provisioning_service(tmp_path, monkeypatch):
-    import os
-    import subprocess
-    import sys
-
     from vboard_harness import HOME_PASSPHRASE as PASSPHRASE
     from vboard_harness import HOME_SSID as SSID
     from vboard_harness import ROOT, VirtualBoard, free_port
@@ -342,6 +342,40 @@ def test_virtual_board_with_improv_beside_the_provisioning_service(tmp_path, mon
              "--ble-sim", "127.0.0.1:%d" % port, "--pop", "abcd1234", "--ssid", SSID, "--passphrase", PASSPHRASE,
              "--poll-interval", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=90)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+        board.expect(r"app: Provisioning successful")
+    finally:
+        board.power_off()
+
+
+def test_the_virtual_boards_button_authorizes_improv(tmp_path, monkeypatch):
+    from vboard_harness import HOME_PASSPHRASE as PASSPHRASE
+    from vboard_harness import HOME_SSID as SSID
+    from vboard_harness import VirtualBoard, free_port
+
+    port = free_port()
+    use_sim_radio(monkeypatch, "127.0.0.1:%d" % port)
+    board = VirtualBoard(tmp_path, "--transport", "ble", "--ble-port", str(port), "--sec", "1",
+                         "--set", "improv_ble=true", "--set", "unlock_button_pin=0")
+    try:
+        board.expect(r"Provisioning started with service name")
+
+        async def scenario():
+            device, data = await discover()
+            assert data.service_data[SERVICE_DATA_UUID][0] == State.AUTHORIZATION_REQUIRED
+            client = ImprovBLEClient(device, data)
+            assert await client.need_authorization()
+            authorized = asyncio.get_running_loop().create_future()
+
+            def on_state(state):
+                if state == State.AUTHORIZED and not authorized.done():
+                    authorized.set_result(None)
+
+            await client.subscribe_state_updates(on_state)
+            os.kill(board.process.pid, signal.SIGUSR1)  # the board's button (scripts/vboard.py)
+            await authorized
+            await client.provision(SSID, PASSPHRASE, None)
+
+        run(scenario())
         board.expect(r"app: Provisioning successful")
     finally:
         board.power_off()

@@ -8,6 +8,7 @@ below has a 10-byte SSID, so a scan result holds a 0x0A: a front door that let C
 printed its packets would fail here.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -34,8 +35,6 @@ def sdk(board, *passwords, ssid=HOME_SSID):
         pytest.skip("node or node_modules/improv-wifi-serial-sdk missing (npm ci)")
     proc = subprocess.run(["node", SDK_CLIENT, board.pty_path(), ssid] + list(passwords), cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
-    import json
-
     steps = [json.loads(line) for line in proc.stdout.splitlines()]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return steps
