@@ -30,7 +30,7 @@ _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_MTU_EXCHANGED = const(21)
 _ATT_MTU_DEFAULT = const(23)
-_QUEUE_MAX = const(8)  # writes not yet joined; a frame of 258 bytes is 13 writes of 20
+_QUEUE_MAX = const(16)  # writes not yet joined: the longest frame (258 bytes) is 13 writes of 20
 _TICK_S = 0.1
 
 
