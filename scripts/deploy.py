@@ -9,6 +9,7 @@ runs this script that way, so what it shows is exactly what would run).
     deploy.py deploy --port P [--mpy] [--config FILE] [--no-mip] [--frozen]
     deploy.py erase --port P                   forget the stored Wi-Fi credentials, then reset
     deploy.py new-secret --port P              forget the per-device PoP / SRP password, then reset
+    deploy.py romfs [--out FILE]               build a ROMFS image of lib/ (.mpy) for ROMFS-enabled firmware
     deploy.py monitor --port P                 print what the board says (read-only)
 
 Device files are everything under lib/ (but caches and build output), boot.py and
@@ -260,6 +261,28 @@ def cmd_mpy(args):
                % sum(1 for path, _ in built if path.endswith(".mpy")))
 
 
+def build_romfs(runner, out):
+    """Write a ROMFS image of lib/ to ``out``: the modules as .mpy (native ones as source) under ``lib/``,
+    where a ROMFS-enabled firmware finds them (``/rom/lib`` is on its ``sys.path``)."""
+    stage = os.path.join(BUILD, "romfs")
+    if not runner.dry_run:
+        shutil.rmtree(os.path.join(ROOT, stage), ignore_errors=True)
+    compile_mpy(runner, None, stage)
+    runner.say("pack %s/ into %s" % (stage, out))
+    if runner.dry_run:
+        return
+    from mpremote.romfs import make_romfs
+
+    image = make_romfs(os.path.join(ROOT, stage), mpy_cross=False)
+    with open(os.path.join(ROOT, out), "wb") as f:
+        f.write(image)
+    runner.say("%d bytes: mpremote romfs deploy %s (the board's ROMFS partition must hold them)" % (len(image), out))
+
+
+def cmd_romfs(args):
+    build_romfs(Runner(args.dry_run), args.out or os.path.join(BUILD, "wifiprov.romfs"))
+
+
 def cmd_deploy(args):
     runner = Runner(args.dry_run)
     config = args.config if args.config is not None else default_config()
@@ -369,6 +392,10 @@ def main(argv=None):
     p.set_defaults(func=cmd_deploy)
     p = with_port(sub.add_parser("erase", help="erase the stored Wi-Fi credentials"))
     p.set_defaults(func=cmd_erase)
+    p = sub.add_parser("romfs", help="build a ROMFS image of lib/ (bytecode run from flash, not copied to RAM)")
+    p.add_argument("--out", help="image file (default build/wifiprov.romfs)")
+    p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    p.set_defaults(func=cmd_romfs)
     p = with_port(sub.add_parser("new-secret", help="make the board draw a new per-device PoP / SRP password"))
     p.set_defaults(func=cmd_new_secret)
     p = sub.add_parser("monitor", help="print the board's console")

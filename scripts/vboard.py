@@ -57,6 +57,7 @@ FLASH_DIR = "flash"  # the board's file system (without --flash)
 CONFIG_FILE = "wifiprov.json"  # the board's /wifiprov.json
 NVS_FILE = "nvs.json"  # committed esp32.NVS contents
 BUTTON_FILE = "button"  # appears when the board's button is pressed (machine.set_button_file)
+ROMFS_FILE = "romfs.img"  # the firmware's ROMFS partition (--romfs), mounted at /rom by vboard_boot.py
 
 # Exit codes of the board process that ask for another boot, and how it boots then.
 _RESET_EXIT = 3  # machine.reset()
@@ -213,6 +214,10 @@ def _parse(argv):
                         help="run what is deployed in DIR (boot.py, main.py, lib/, wifiprov.json), e.g. by "
                         "`make deploy PORT=<the pty>`, instead of the repository; its wifiprov.json decides the "
                         "settings (the settings options and --http-port do not apply)")
+    parser.add_argument("--romfs", metavar="IMAGE",
+                        help="MicroPython runtime: a firmware with a ROMFS partition holding IMAGE (e.g. build/"
+                        "wifiprov.romfs from `make romfs`), mounted at /rom with /rom and /rom/lib on sys.path: "
+                        "its .mpy run in place, as from flash (the VM's heap is --heap plus the image)")
     parser.add_argument("--runtime", choices=("micropython", "cpython"),
                         help="what runs the board's code: MicroPython's unix port (default; SoftAP only, it has no "
                         "bluetooth) or CPython (the default with --transport ble or --set transport=ble)")
@@ -333,9 +338,12 @@ def _describe(world_path, settings, state, ble_port=DEFAULT_BLE_PORT):
         port = settings["http_port"]
         _say("SoftAP HTTP server: 127.0.0.1:%d (192.168.4.1:80 on a board)" % port)
         hint = "python scripts/prov.py --transport softap --service_name 127.0.0.1:%d --sec_ver %d" % (port, security)
-    if security == 1 and settings.get("pop", "abcd1234"):
-        hint += " --pop %s" % settings.get("pop", "abcd1234")
-    if security == 2:
+    pop = settings.get("pop", "abcd1234")
+    if security == 1 and pop == "random" or security == 2 and settings.get("sec2_password") == "random":
+        hint += " --qr '<the QR payload the board prints: its own secret>'"
+    elif security == 1 and pop:
+        hint += " --pop %s" % pop
+    elif security == 2:
         hint += " --sec2_username %s --sec2_pwd <password>" % settings.get("sec2_username", "wifiprov")
     _say("provision it with: " + hint + " --ssid <SSID> --passphrase <PASSWORD>")
 
@@ -430,6 +438,16 @@ def supervise(argv):
     button = os.path.join(state, BUTTON_FILE)
     if os.path.exists(button):
         os.remove(button)
+    romfs = os.path.join(state, ROMFS_FILE)
+    if args.romfs:
+        if runtime != "micropython":
+            parser.error("--romfs is for --runtime micropython")
+        shutil.copyfile(args.romfs, romfs)
+        if heap:  # the image is flash on a board: the VM holds it on top of the board's heap
+            heap += os.path.getsize(romfs)
+            _say("ROMFS image %s at /rom: %d bytes on top of the board's heap" % (args.romfs, os.path.getsize(romfs)))
+    elif os.path.exists(romfs):
+        os.remove(romfs)
     console = SerialConsole(args.pty, runtime == "micropython", _say)
     if runtime == "micropython":
         _say("runtime: MicroPython's unix port %s, heap %s" % (vm, "%d KiB" % (heap // 1024) if heap else

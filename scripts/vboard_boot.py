@@ -106,8 +106,25 @@ def _traceback_printer():
     return show
 
 
+def _romfs_image(state):
+    """The firmware's ROMFS partition (``STATE/romfs.img``, from ``vboard.py --romfs``), or None.
+
+    It is read before anything else is allocated, so it is one block at the bottom of the heap
+    that never moves; on a board it is flash (the memory benchmark takes its size off).
+    """
+    path = state + "/romfs.img"
+    try:
+        image = bytearray(os.stat(path)[6])
+    except OSError:
+        return None
+    with open(path, "rb") as f:
+        f.readinto(image)  # in place: read() would grow a buffer to twice the size on the way
+    return image
+
+
 def _boot(devsim, state, flash, boot, control_fd):
     """Boot the board; returns once boot.py and main.py have ended (the REPL comes next)."""
+    romfs = _romfs_image(state)
     _cooked_output()
     if boot in ("soft", "raw"):
         print("MPY: soft reboot")
@@ -119,6 +136,11 @@ def _boot(devsim, state, flash, boot, control_fd):
     os.mount(os.VfsPosix(flash), "/")
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]  # an ESP32's path: frozen asyncio before /lib
+    if romfs is not None:  # as a ROMFS-enabled firmware: mounted at /rom, its folders on the path
+        import vfs
+
+        os.mount(vfs.VfsRom(romfs), "/rom")
+        sys.path[2:2] = ["/rom", "/rom/lib"]
     sys.argv[:] = []
     stat, collect = os.stat, gc.collect
     show = _traceback_printer()

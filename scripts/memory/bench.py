@@ -69,15 +69,20 @@ def kib(n):
 
 
 class Flash:
-    """A board file system: the library as source or .mpy, boot.py, main.py (or the watcher), the settings."""
+    """A board file system: the library as source, as .mpy, or in a ROMFS image beside it (``variant``);
+    boot.py, main.py (or the watcher), the settings."""
 
-    def __init__(self, work, mpy):
-        self.path = tempfile.mkdtemp(prefix="flash-mpy-" if mpy else "flash-py-", dir=work)  # one per VM
-        if mpy:
+    def __init__(self, work, variant):
+        self.path = tempfile.mkdtemp(prefix="flash-%s-" % variant, dir=work)  # one per VM: both have "py"
+        self.romfs = None
+        deploy = [sys.executable, os.path.join(ROOT, "scripts", "deploy.py")]
+        if variant == "mpy":
             build = tempfile.mkdtemp(prefix="mpy-", dir=work)
-            subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "deploy.py"), "mpy", "--out", build],
-                           cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(deploy + ["mpy", "--out", build], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             shutil.copytree(os.path.join(build, "lib"), os.path.join(self.path, "lib"))
+        elif variant == "romfs":
+            self.romfs = os.path.join(work, "wifiprov.romfs")
+            subprocess.run(deploy + ["romfs", "--out", self.romfs], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         else:
             shutil.copytree(os.path.join(ROOT, "lib"), os.path.join(self.path, "lib"),
                             ignore=shutil.ignore_patterns("__pycache__", "*.mpy"))
@@ -117,9 +122,10 @@ class Run:
             json.dump(WORLD, f)
         self.console_path = os.path.join(state, "console.txt")
         self._console = open(self.console_path, "wb")
+        romfs = ["--romfs", flash.romfs] if flash.romfs else []  # the image on top of the heap, as flash
         self.process = subprocess.Popen(
             [sys.executable, VBOARD, "--runtime", "micropython", "--vm", vm, "--heap", str(heap), "--flash",
-             flash.path, "--state", os.path.join(state, "state"), "--reset-state", "--world", world],
+             flash.path, "--state", os.path.join(state, "state"), "--reset-state", "--world", world] + romfs,
             cwd=ROOT, stdout=self._console, stderr=subprocess.DEVNULL, start_new_session=True)
         self.level = level
 
@@ -270,7 +276,7 @@ def modules(vm, lib):
 def bench_vm(name, vm, variants, levels, repeat, work, improv=False):
     report = {"vm": vm, "fakes": fakes_heap(vm), "variants": {}}
     for variant in variants:
-        flash = Flash(work, variant == "mpy")
+        flash = Flash(work, variant)
         lib = os.path.join(flash.path, "lib")
         result = report["variants"][variant] = {"levels": {}}
         for level in levels:
@@ -279,7 +285,7 @@ def bench_vm(name, vm, variants, levels, repeat, work, improv=False):
             held, qstrs = held_after(vm, flash, level, work, heap + 8 * STEP)
             result["levels"][level] = {"heap": heap, "board_heap": heap - report["fakes"], "held": held,
                                        "held_names": qstrs}
-            if level:
+            if level and variant != "romfs":
                 result["levels"][level]["alloc"] = handshake(vm, level, lib, 4 * 1024 * 1024, work, "alloc")
         if improv:
             print("== %s, %s, security 1 with improv_serial: bisecting the heap" % (name, variant), flush=True)
@@ -287,6 +293,8 @@ def bench_vm(name, vm, variants, levels, repeat, work, improv=False):
             held, qstrs = held_after(vm, flash, 1, work, heap + 8 * STEP, improv=True)
             result["improv_serial"] = {"heap": heap, "board_heap": heap - report["fakes"], "held": held,
                                        "held_names": qstrs}
+        if variant == "romfs":
+            continue  # the probes below load the library from files
         if 2 in levels:
             heap = result["levels"][2]["heap"]
             result["sec2_time"] = handshake(vm, 2, lib, heap, work, "time")
@@ -318,6 +326,8 @@ def print_report(name, report, targets):
             print("\n.%s: security-2 critical path at the smallest security-2 heap: %.2f units (unit %.0f ms)"
                   % (variant, timing["critical"], timing["unit"] / 1000.0))
     for variant, result in report["variants"].items():
+        if "modules" not in result:
+            continue
         print("\nHeap kept per module, .%s (leaf first):\n" % variant)
         print("| module | code and objects (B) | names interned | their text (B) |")
         print("| --- | --- | --- | --- |")
@@ -329,14 +339,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--levels", default="0,1,2", help="security levels (default 0,1,2)")
     parser.add_argument("--repeat", type=int, default=2, help="boots per heap probe, all must provision (default 2)")
-    parser.add_argument("--no-mpy", action="store_true", help="measure the library from .py only")
+    parser.add_argument("--variants", default="py,mpy,romfs",
+                        help="how the library is deployed on the 32-bit VM: py, mpy, romfs (default all three; "
+                        "the 64-bit VM: py)")
     parser.add_argument("--improv", action="store_true",
                         help="also security 1 with Improv Wi-Fi listening on the console (improv_serial)")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
     vms = []
     if os.path.exists(I386):
-        vms.append(("32-bit unix port", I386, ["py"] if args.no_mpy else ["py", "mpy"]))
+        vms.append(("32-bit unix port", I386, args.variants.split(",")))
     else:
         print("32-bit VM not found at %s (a clone without ../shared): the 64-bit one only" % I386)
     vms.append(("64-bit unix port (PyPI)", PYPI_VM, ["py"]))
