@@ -134,6 +134,23 @@ class Lifecycle(unittest.TestCase):
             client.status()["connected"], {"ip4_addr": "192.168.1.42", "ssid": b"Cafe", "bssid": CAFE.bssid, "channel": 1}
         )
 
+    def test_scan_for_other_front_doors_is_strongest_first_capped_and_remembered(self):
+        board = Board((HOME, CAFE, SLOW, REFUSES), security=0, scan_max_entries=3)
+        self.assertEqual(board.manager.scan(), [])  # not prepared: nothing to scan with
+        board.manager.start()
+        found = board.manager.scan()
+        self.assertEqual([entry[0] for entry in found], [b"Home", b"Slow", b"Refuses"])
+        self.assertEqual(found[0], (b"Home", HOME.bssid, 6, -48, 3))
+        board.network.scan_error = OSError("STA must be active")
+        self.assertEqual(board.manager.scan(), [])
+        board.network.scan_error = None
+        board.manager.scan()
+        client = Client(board)
+        client.send(b"Home", b"right-pass")
+        board.run_for(5000)
+        self.assertEqual(board.network.sta.scans, 3)  # the connected AP's details came from the last scan
+        self.assertEqual(client.status()["connected"]["bssid"], HOME.bssid)
+
     def test_stop_removes_everything(self):
         board, client = _board(auto_stop=False)
         client.send(b"Home", b"right-pass")

@@ -58,7 +58,10 @@ class Defaults(unittest.TestCase):
         self.assertEqual(settings["handshake_burst"], 3)
         self.assertEqual(settings["handshake_refill_ms"], 30000)
         self.assertEqual(settings["sec2_table_width"], 4)
-        self.assertEqual(len(settings), 29)
+        self.assertFalse(settings["improv_ble"])
+        self.assertFalse(settings["improv_serial"])
+        self.assertIsNone(settings["improv_redirect_url"])
+        self.assertEqual(len(settings), 32)
 
     def test_defaults_are_fresh_copies(self):
         a = config.defaults()
@@ -166,6 +169,18 @@ class Errors(unittest.TestCase):
         self._bad({"transport": "softap", "service_prefix": "p" * 27}, "service_prefix must be at most 26 bytes")
         self.assertEqual(config.merge({"transport": "ble", "service_name": "n", "service_prefix": "p" * 40})
                          ["service_name"], "n")
+
+    def test_improv_settings(self):
+        self._bad({"improv_ble": "yes"}, "improv_ble")
+        self._bad({"improv_serial": 1}, "improv_serial")
+        self._bad({"transport": "none"}, 'transport "none" needs improv_ble or improv_serial')
+        self._bad({"improv_redirect_url": ""}, "improv_redirect_url must be 1..128 bytes")
+        self._bad({"improv_redirect_url": "http://" + "x" * 122}, "improv_redirect_url")
+        # Improv alone on BLE advertises the name too.
+        self._bad({"transport": "softap", "improv_ble": True, "service_name": "x" * 30}, "at most 29 bytes over BLE")
+        settings = config.merge({"transport": "none", "improv_serial": True, "improv_redirect_url": "http://{ip}/"})
+        self.assertEqual((settings["transport"], settings["improv_ble"]), ("none", False))
+        self.assertIsNone(config.public_secret(settings))  # no Espressif client: the example PoP is unused
 
     def test_errors_name_their_setting(self):
         with self.assertRaises(config.SettingError) as ctx:

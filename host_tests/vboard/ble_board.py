@@ -6,6 +6,7 @@ them. Tests play the host: the CLI (``provision``) or a ``SimGattLink`` (``link`
 """
 
 import asyncio
+import contextlib
 import io
 import json
 import threading
@@ -55,11 +56,13 @@ class BleBoard:
     """A provisioning manager served by ``BleTransport`` on the simulated radio.
 
     ``settings`` go to ``wifiprov.config.merge``; ``options`` to ``BleTransport``;
-    ``transport_class`` lets a test put another transport on the same bench.
+    ``transport_class`` lets a test put another transport on the same bench. ``improv``:
+    "beside" or "alone" serves Improv Wi-Fi (``wifiprov.improv_ble``, ``board.improv``)
+    beside the provisioning service or instead of it; ``improv_options`` go to ``ImprovBle``.
     """
 
     def __init__(self, tmp_path, security=1, options=None, transport_class=BleTransport, world=WORLD,
-                 endpoints=(("custom-data", custom_data),), **settings):
+                 endpoints=(("custom-data", custom_data),), improv=None, improv_options=None, **settings):
         bluetooth.air().reset()
         network.configure(world)
         settings.setdefault("pop", POP)
@@ -75,6 +78,9 @@ class BleBoard:
         self.transport = None
         self._transport_class = transport_class
         self._options = dict(options or {})
+        self._improv = improv
+        self._improv_options = dict(improv_options or {})
+        self.improv = None
         self._runner = None
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="board-main", daemon=True)
@@ -85,8 +91,17 @@ class BleBoard:
         self.manager.prepare()
         self._options.setdefault("log", self.log)
         self._options.setdefault("on_link", self.links.append)
-        self.transport = self._transport_class(self.manager.protocomm, self.manager.endpoint_names(),
-                                               self.manager.service_name, **self._options)
+        protocomm, names = self.manager.protocomm, self.manager.endpoint_names()
+        if self._improv is not None:
+            from wifiprov.improv import device_info
+            from wifiprov.improv_ble import ImprovBle
+
+            self._improv_options.setdefault("log", self.log)
+            self.improv = ImprovBle(self.manager, device_info(self.manager.service_name), **self._improv_options)
+            self._options["guest"] = self.improv
+            if self._improv == "alone":
+                protocomm, names = None, ()
+        self.transport = self._transport_class(protocomm, names, self.manager.service_name, **self._options)
         await self.transport.start()
         self.manager.start()
         self._runner = asyncio.create_task(self._run())
@@ -136,3 +151,20 @@ class BleBoard:
                         transport_factory=lambda args: open_sim_ble(args.service_name, bluetooth.air(),
                                                                     args.ble_scan_timeout, **link_options))
         return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+@contextlib.contextmanager
+def board_maker(tmp_path, **defaults):
+    """``make(**kwargs)`` builds ``BleBoard``s (``defaults`` for what ``kwargs`` leave out); all closed at the end."""
+    boards = []
+
+    def make(**kwargs):
+        board = BleBoard(tmp_path, **dict(defaults, **kwargs))
+        boards.append(board)
+        return board
+
+    try:
+        yield make
+    finally:
+        for board in boards:
+            board.close()

@@ -12,7 +12,7 @@ import sys
 
 import bluetooth
 import pytest
-from ble_board import CREDENTIALS, HOME_PASSPHRASE, HOME_SSID, NAME, WORLD, BleBoard
+from ble_board import CREDENTIALS, HOME_PASSPHRASE, HOME_SSID, NAME, WORLD, board_maker
 from ble_central import AirServer
 
 from wifiprov import manager as mgr
@@ -24,16 +24,8 @@ VISIBLE_NETWORKS = len(WORLD["aps"])
 
 @pytest.fixture
 def make_board(tmp_path):
-    boards = []
-
-    def make(**kwargs):
-        board = BleBoard(tmp_path, **kwargs)
-        boards.append(board)
-        return board
-
-    yield make
-    for board in boards:
-        board.close()
+    with board_maker(tmp_path) as make:
+        yield make
 
 
 class CountingProtocomm:

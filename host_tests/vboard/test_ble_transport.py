@@ -14,7 +14,7 @@ import aioble
 import aioble.core
 import bluetooth
 import pytest
-from ble_board import NAME, BleBoard
+from ble_board import NAME, board_maker
 from ble_central import Advert, ad_fields
 
 from wifiprov import ble as ble_transport
@@ -53,17 +53,8 @@ TEST_ENDPOINTS = (("custom-data", echo), ("fail", fail), ("slow", slow))
 
 @pytest.fixture
 def make_board(tmp_path):
-    boards = []
-
-    def make(**kwargs):
-        kwargs.setdefault("endpoints", TEST_ENDPOINTS)
-        board = BleBoard(tmp_path, **kwargs)
-        boards.append(board)
-        return board
-
-    yield make
-    for board in boards:
-        board.close()
+    with board_maker(tmp_path, endpoints=TEST_ENDPOINTS) as make:
+        yield make
 
 
 def uuid_of(link, name):

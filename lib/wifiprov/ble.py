@@ -18,6 +18,11 @@ a stale value or the echoed request. A failed request (protocomm's ``None``) emp
 value and denies the client's next read with ATT 0x0E (PLATFORM.md §A5: a write cannot
 carry an ATT error on MicroPython). Every BLE IRQ, aioble's own handlers included, runs
 behind one try/except, because an exception escaping a handler disables it for good.
+
+A guest service (Improv Wi-Fi, ``wifiprov.improv_ble``) can be served beside the provisioning
+service, or alone when there are no endpoints. Its service is registered after the
+provisioning one (the iOS library takes the first service it discovers), it sees every IRQ
+first, and since both advertisements do not fit one 31-byte packet the two alternate.
 """
 
 import asyncio
@@ -47,6 +52,9 @@ _HOLD_STEP_MS = const(10)
 _HOLD_STEPS = const(2000)  # ~20 s
 _QUEUE_MAX = const(4)  # requests written but not yet answered; a client reads after each
 _IO_NO_INPUT_OUTPUT = const(3)
+# With a guest the advertisements take turns: a phone scanning for ~1 s (Android's balanced
+# scan window) sees every one of them whole.
+_TURN_MS = const(500)
 
 
 class _Endpoint(aioble.BufferedCharacteristic):
@@ -85,10 +93,16 @@ class BleTransport:
     encrypted link (clients pair, Just Works); ``keep_ble``: leave the BLE stack on at
     ``stop()``; ``log``: ``info``/``warn`` object (``wifiprov.log.Logger``) or None;
     ``on_link(connected)``: called on the main task when a central comes or goes.
+
+    ``guest``: another service to serve (no endpoints and no protocomm: it alone), an
+    object with ``service`` (an ``aioble.Service``), ``irq(event, data)`` (called first in
+    every BLE IRQ, guarded), ``advert(alone)`` (its advertising data and scan response,
+    asked afresh at every turn) and ``async serve()`` (its task while serving).
     """
 
     def __init__(self, protocomm, endpoints, name, service_uuid=ble_layout.EXAMPLE_SERVICE_UUID,
-                 manufacturer_data=None, force_encryption=False, keep_ble=False, log=None, on_link=None):
+                 manufacturer_data=None, force_encryption=False, keep_ble=False, log=None, on_link=None,
+                 guest=None):
         self.protocomm = protocomm
         self._adv_data = ble_layout.advertising_data(service_uuid)
         self._resp_data = ble_layout.scan_response(name, manufacturer_data)
@@ -98,8 +112,9 @@ class BleTransport:
         self._keep_ble = keep_ble
         self._log = log
         self._on_link = on_link
+        self._guest = guest
         extra = (_FLAG_READ_ENCRYPTED | _FLAG_WRITE_ENCRYPTED) if force_encryption else 0
-        self._service = aioble.Service(bluetooth.UUID(service_uuid))
+        self._service = aioble.Service(bluetooth.UUID(service_uuid)) if endpoints else None
         self._characteristics = []
         for endpoint, endpoint_id in ble_layout.endpoint_ids(endpoints):
             uuid = bluetooth.UUID(ble_layout.endpoint_uuid(service_uuid, endpoint_id))
@@ -114,6 +129,7 @@ class BleTransport:
         self._session_conn = None
         self._irq_error = None
         self._tasks = []
+        self._stopped = False
 
     # ---- main task
 
@@ -124,7 +140,8 @@ class BleTransport:
         aioble.config(mtu=_PREFERRED_MTU)
         if self._force_encryption:
             aioble.config(bond=False, le_secure=True, mitm=True, io=_IO_NO_INPUT_OUTPUT)
-        aioble.register_services(self._service)
+        services = [svc for svc in (self._service, self._guest and self._guest.service) if svc]
+        aioble.register_services(*services)
         for endpoint in self._characteristics:
             endpoint.written = endpoint.answered = endpoint.failed = 0
         # aioble keeps the handle in _value_handle; the write IRQ needs handle -> endpoint.
@@ -134,13 +151,17 @@ class BleTransport:
         self._link_flag = asyncio.ThreadSafeFlag()
         ble.irq(self._irq)
         self._tasks = [asyncio.create_task(self._serve()), asyncio.create_task(self._advertise())]
-        self._info("advertising %s, service %s" % (self._name, self._service_uuid))
+        if self._guest is not None:
+            self._tasks.append(asyncio.create_task(self._guest.serve()))
+        if self._service is not None:
+            self._info("advertising %s, service %s" % (self._name, self._service_uuid))
 
     async def stop(self):
         """Stop advertising, drop the central, close the session; BLE off unless ``keep_ble``; let go
-        of ``protocomm`` (a stopped transport is not started again)."""
-        if self.protocomm is None:  # stopped already
+        of ``protocomm`` and the guest (a stopped transport is not started again)."""
+        if self._stopped:
             return
+        self._stopped = True
         self._by_handle = {}  # no new requests from here on
         for endpoint in self._characteristics:  # a read held now is denied at once
             number = endpoint.written
@@ -161,7 +182,7 @@ class BleTransport:
                 ble.gap_disconnect(self._conn)
             except OSError:  # already gone
                 pass
-        if self._session_link & 1:
+        if self._session_link & 1 and self.protocomm is not None:
             self.protocomm.close_session(self._session_conn)
         self._session_link = self._link
         if self._keep_ble:
@@ -172,27 +193,44 @@ class BleTransport:
         # A finished task of this transport can stay referenced while the loop runs (MicroPython's
         # asyncio): what it holds must not keep the provisioning service alive. Not started again.
         self.protocomm = None
+        self._guest = None
         self._on_link = None
         self._log = None
         self._queue = []
 
     async def _advertise(self):
+        turn = 0
         while True:
+            adverts = self._adverts()
+            adv_data, resp_data = adverts[turn % len(adverts)]
+            turn += 1
             try:
-                connection = await aioble.advertise(_ADV_INTERVAL_US, adv_data=self._adv_data,
-                                                    resp_data=self._resp_data)
+                connection = await aioble.advertise(_ADV_INTERVAL_US, adv_data=adv_data, resp_data=resp_data,
+                                                    timeout_ms=_TURN_MS if self._guest else None)
+            except asyncio.TimeoutError:  # the next advertisement's turn
+                continue
             except OSError as exc:  # the stack refused to advertise; try again
                 self._warn("advertising failed: %r" % (exc,))
                 await asyncio.sleep(1)
                 continue
             if connection is None:  # cancelled (aioble swallows the cancellation)
                 return
+            if self._guest is not None:  # a central that came as a turn ended finds advertising restarted
+                aioble.core.ble.gap_advertise(None)
             self._follow_link()
             # Not connection.disconnected(): a central leaving before this task ran makes aioble's
             # disconnect IRQ fail (its event does not exist yet), and aioble never learns of it.
             while self._link & 1:
                 await self._link_flag.wait()
             self._follow_link()
+
+    def _adverts(self):
+        """The (advertising data, scan response) pairs that take turns."""
+        if self._guest is None:
+            return ((self._adv_data, self._resp_data),)
+        if self._service is None:
+            return (self._guest.advert(True),)
+        return ((self._adv_data, self._resp_data), self._guest.advert(False))
 
     async def _serve(self):
         while True:
@@ -230,12 +268,14 @@ class BleTransport:
         if link == self._session_link:
             return
         if self._session_link & 1:
-            self.protocomm.close_session(self._session_conn)
+            if self.protocomm is not None:
+                self.protocomm.close_session(self._session_conn)
             self._notify(False)
         self._session_link = link
         self._session_conn = conn_handle
         if link & 1:
-            self.protocomm.open_session(conn_handle)
+            if self.protocomm is not None:
+                self.protocomm.open_session(conn_handle)
             self._notify(True)
 
     def _notify(self, connected):
@@ -251,6 +291,8 @@ class BleTransport:
     def _irq(self, event, data):
         """Every BLE IRQ: note links and requests, then aioble's handlers, all guarded."""
         try:
+            if self._guest is not None:
+                self._guest.irq(event, data)
             if event == _IRQ_GATTS_WRITE:
                 self._request_written(data[0], data[1])
             elif event == _IRQ_CENTRAL_CONNECT:

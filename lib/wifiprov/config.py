@@ -9,13 +9,14 @@ DEFAULT_PATH = "/wifiprov.json"
 _SSID_MAX = const(32)  # a SoftAP SSID
 _BLE_NAME_MAX = const(29)  # a Complete Local Name alone fills the 31-byte scan response
 _NAME_SUFFIX = const(6)  # the default name: service_prefix + 3 MAC bytes in hex
+_URL_MAX = const(128)  # an Improv redirect URL: with the address in it, one notification at iOS's MTU
 
 # Settings whose default is always safe: on a board a bad value is reported and the default
 # used, so provisioning still starts. A bad security setting (PoP, SRP pair, SoftAP key,
 # attempt limits, ...) stops instead: falling back would quietly weaken the board.
 _FALLBACK = ("transport", "service_name", "service_prefix", "http_port", "wifi_conn_attempts", "scan_max_entries",
              "auto_stop", "auto_stop_delay_ms", "reset_on_failure", "app_info", "show_qr", "ble_service_uuid",
-             "keep_ble", "sec2_table_width")
+             "keep_ble", "sec2_table_width", "improv_redirect_url")
 
 
 class SettingError(ValueError):
@@ -90,6 +91,12 @@ _SCHEMA = {
     # are free, then one more per handshake_refill_ms; a finished one gives its share back.
     "handshake_burst": (3, _INT),
     "handshake_refill_ms": (30000, _INT),
+    # Improv Wi-Fi front doors (no cryptography: off unless set). improv_ble: its GATT service
+    # beside the provisioning one (transport "ble") or alone on BLE; improv_serial: on the USB
+    # console; improv_redirect_url: sent after success, "{ip}" replaced by the board's address.
+    "improv_ble": (False, _BOOL),
+    "improv_serial": (False, _BOOL),
+    "improv_redirect_url": (None, _OPT_STR),
 }
 
 _RANGES = {
@@ -179,8 +186,13 @@ def validate(settings, given=None):
             low, high = _RANGES[key]
             if not low <= value <= high:
                 raise SettingError(key, "%s must be %d..%d" % (key, low, high))
-    if settings["transport"] not in (None, "ble", "softap"):
-        raise SettingError("transport", 'transport must be "ble" or "softap"')
+    if settings["transport"] not in (None, "ble", "softap", "none"):
+        raise SettingError("transport", 'transport must be "ble", "softap" or "none"')
+    if settings["transport"] == "none" and not (settings["improv_ble"] or settings["improv_serial"]):
+        raise SettingError("transport", 'transport "none" needs improv_ble or improv_serial')
+    url = settings["improv_redirect_url"]
+    if url is not None and not 0 < len(url.encode()) <= _URL_MAX:
+        raise SettingError("improv_redirect_url", "improv_redirect_url must be 1..%d bytes" % _URL_MAX)
     password = settings["softap_password"]
     if password is not None and not 8 <= len(password) <= 64:
         raise SettingError("softap_password", "softap_password must be 8..64 characters (or null for an open AP)")
@@ -208,6 +220,8 @@ def validate(settings, given=None):
 
 def public_secret(settings):
     """The setting to change when ``settings`` use one of the example's public secrets, else None."""
+    if settings["transport"] == "none":  # no Espressif client, so no secret in use
+        return None
     level = settings["security"]
     if level == 1 and settings["pop"] == EXAMPLE_POP:
         return "pop"
@@ -248,7 +262,7 @@ def merge(given, log=None):
     validate(settings, given)
     if settings["transport"] is None:
         settings["transport"] = _default_transport(log)
-    if settings["transport"] == "ble":
+    if settings["transport"] == "ble" or settings["improv_ble"]:
         _check_ble_name(settings)
     return settings
 

@@ -290,6 +290,17 @@ class ProvisioningManager:
         self._limiter.reset()
         self._backoff_timer.cancel()
 
+    def scan(self):
+        """Scan now (blocking) for a front door without ``prov-scan`` (Improv): ``(ssid, bssid, channel,
+        rssi, auth)`` tuples, strongest first, at most ``scan_max_entries``; empty if the driver refused.
+
+        The results are kept, as a ``prov-scan`` scan's are, for the connected AP's details.
+        """
+        if self._scan is None:
+            return []
+        self._scan.scan_now()
+        return self._scan.results
+
     def is_provisioned(self):
         """True if credentials that once connected are stored."""
         return self._store.load() is not None

@@ -63,6 +63,10 @@ class ScanEndpoint:
         if self._pending:
             self._scan()
 
+    def scan_now(self):
+        """A blocking scan outside ``prov-scan`` (another front door's); True if the driver scanned."""
+        return self._start(True) == _SUCCESS
+
     def find(self, ssid, channel=None):
         """The stored result for ``ssid`` that ``find_ap`` picks, or ``None``."""
         return find_ap(self.results, ssid, channel)

@@ -97,18 +97,21 @@ def _event_logger(settings, manager):
     return on_event
 
 
-async def unlock_on_button(prov, pin_number):
+async def unlock_on_button(prov, pin_number, on_press=None):
     """Poll the button (pulled up, low while pressed) until provisioning ends; a press reopens
-    provisioning that failed sessions closed (or cuts a back-off short)."""
+    provisioning that failed sessions closed (or cuts a back-off short) and calls ``on_press()``."""
     from machine import Pin
 
     pin = Pin(pin_number, Pin.IN, Pin.PULL_UP)
     was_up = True
     while not prov.done:
         up = pin.value()
-        if was_up and not up and not prov.accepting_sessions():  # pressed just now
-            log.info("Button pressed: provisioning open again")
-            prov.unlock()
+        if was_up and not up:  # pressed just now
+            if not prov.accepting_sessions():
+                log.info("Button pressed: provisioning open again")
+                prov.unlock()
+            if on_press is not None:
+                on_press()
         was_up = up
         await asyncio.sleep(0.1)
 
@@ -124,6 +127,27 @@ def _ble_transport_class():
     return BleTransport
 
 
+def _improv_ble(prov, settings):
+    """The Improv BLE service for the BLE transport to host, or None when Improv over BLE is off."""
+    if not settings["improv_ble"]:
+        return None
+    from wifiprov.improv import device_info
+    from wifiprov.improv_ble import ImprovBle
+
+    return ImprovBle(prov, device_info(prov.service_name), settings["unlock_button_pin"] is not None,
+                     settings["improv_redirect_url"], Logger("improv"))
+
+
+def _improv_serial(prov, settings):
+    """``[ImprovSerial]`` on the console, or ``[]`` when Improv over serial is off."""
+    if not settings["improv_serial"]:
+        return []
+    from wifiprov.improv import device_info
+    from wifiprov.improv_serial import ImprovSerial
+
+    return [ImprovSerial(prov, device_info(prov.service_name), settings["improv_redirect_url"], Logger("improv"))]
+
+
 def _ble_link(connected):
     log.info("BLE transport: Connected!" if connected else "BLE transport: Disconnected!")
 
@@ -137,7 +161,8 @@ async def provision(settings, wifi, store, endpoints=(), listener=None):
     from wifiprov import manager
 
     log.info("Starting provisioning")
-    ble_class = _ble_transport_class() if settings["transport"] == "ble" else None
+    transport = settings["transport"]
+    ble_class = _ble_transport_class() if transport == "ble" or settings["improv_ble"] else None
     prov = manager.ProvisioningManager(settings, wifi, store, Logger("wifi_prov_mgr"))
     prov.add_listener(_event_logger(settings, manager))
     if listener is not None:
@@ -145,24 +170,33 @@ async def provision(settings, wifi, store, endpoints=(), listener=None):
     for name, handler in endpoints:
         prov.add_endpoint(name, handler)
     prov.prepare()
-    if ble_class is not None:
-        server = ble_class(prov.protocomm, prov.endpoint_names(), prov.service_name,
-                           service_uuid=settings["ble_service_uuid"], keep_ble=settings["keep_ble"],
+    servers = _improv_serial(prov, settings)
+    guest = _improv_ble(prov, settings) if ble_class is not None else None
+    espressif = None  # the transport Espressif clients get
+    if ble_class is not None and (transport == "ble" or guest is not None):
+        espressif = "ble" if transport == "ble" else None
+        server = ble_class(prov.protocomm if espressif else None, prov.endpoint_names() if espressif else (),
+                           prov.service_name, service_uuid=settings["ble_service_uuid"], keep_ble=settings["keep_ble"],
                            force_encryption=settings["ble_force_encryption"],
-                           log=Logger("wifi_prov_scheme_ble"), on_link=_ble_link)
-    else:
+                           log=Logger("wifi_prov_scheme_ble"), on_link=_ble_link, guest=guest)
+        servers.append(server)
+    if transport == "softap" or (transport == "ble" and ble_class is None) or not servers:
         from wifiprov.softap import HttpTransport
 
+        espressif = "softap"
         wifi.ap_start(prov.service_name, settings["softap_password"])
         address = network.WLAN(network.AP_IF).ifconfig()[0]
-        server = HttpTransport(prov.protocomm, address, settings["http_port"], log=Logger("protocomm_httpd").warn)
-    await server.start()
+        servers.append(HttpTransport(prov.protocomm, address, settings["http_port"], log=Logger("protocomm_httpd").warn))
+    for server in servers:
+        await server.start()
     prov.start()
     if settings["unlock_button_pin"] is not None:
-        asyncio.create_task(unlock_on_button(prov, settings["unlock_button_pin"]))
-    print_qr(settings, qr_payload(settings, prov.service_name, "ble" if ble_class else "softap"))
+        asyncio.create_task(unlock_on_button(prov, settings["unlock_button_pin"], guest and guest.press))
+    if espressif is not None:
+        print_qr(settings, qr_payload(settings, prov.service_name, espressif))
     await prov.wait()
-    await server.stop()
+    for server in servers:
+        await server.stop()
 
 
 async def run(settings, endpoints=(), listener=None):

@@ -15,6 +15,7 @@ the virtual board's process over TCP -- the board runs an :class:`AirServer`, th
 """
 
 import json
+import queue
 import socket
 import threading
 import time
@@ -28,6 +29,8 @@ _AD_UUID128_SOME = 0x06
 _AD_UUID128_COMPLETE = 0x07
 _AD_NAME_SHORT = 0x08
 _AD_NAME_COMPLETE = 0x09
+_AD_SERVICE_DATA16 = 0x16
+_AD_MANUFACTURER = 0xFF
 _ATT_INSUFFICIENT_AUTHENTICATION = 0x05
 _ATT_INSUFFICIENT_ENCRYPTION = 0x0F
 _BASE_UUID_TAIL = "-0000-1000-8000-00805f9b34fb"
@@ -54,18 +57,25 @@ def _uuid_text(uuid_le):
 
 
 class Advert:
-    """One advertiser as a scanning central sees it (advertising data and scan response merged)."""
+    """One advertiser as a scanning central sees it (advertising data and scan response merged;
+    ``passive``: the advertising data alone, as a passive scan hears it)."""
 
-    def __init__(self, address, adv, resp, connectable=True):
+    def __init__(self, address, adv, resp, connectable=True, passive=False):
         self.address = bytes(address)
         self.adv = bytes(adv)
-        self.resp = bytes(resp)
+        self.resp = b"" if passive else bytes(resp)
         self.connectable = connectable
         self.name = None
         self.service_uuids = []
+        self.service_data = {}  # 16-bit UUID as text -> data
+        self.manufacturer_data = {}  # company id -> data
         for ad_type, value in ad_fields(self.adv) + ad_fields(self.resp):
             if ad_type in (_AD_NAME_COMPLETE, _AD_NAME_SHORT) and self.name is None:
                 self.name = value.decode("utf-8", "replace")
+            elif ad_type == _AD_SERVICE_DATA16 and len(value) >= 2:
+                self.service_data[_uuid_text(value[:2])] = value[2:]
+            elif ad_type == _AD_MANUFACTURER and len(value) >= 2:
+                self.manufacturer_data[int.from_bytes(value[:2], "little")] = value[2:]
             elif ad_type in (_AD_UUID128_SOME, _AD_UUID128_COMPLETE):
                 self.service_uuids += [_uuid_text(value[i : i + 16]) for i in range(0, len(value) - 15, 16)]
             elif ad_type in (_AD_UUID16_SOME, _AD_UUID16_COMPLETE):
@@ -233,7 +243,9 @@ class _RemoteAttError(Exception):
 class AirServer:
     """Offers this process's simulated air to centrals in other processes (one TCP connection = one central).
 
-    Requests and answers are JSON lines; bytes travel as hex.
+    Requests and answers are JSON lines; bytes travel as hex. After a ``listen`` request the
+    board's notifications and the end of the link also come as lines, whenever they happen:
+    ``{"event": "notify", "handle": h, "data": hex}`` and ``{"event": "lost"}``.
     """
 
     def __init__(self, air, host="127.0.0.1", port=0):
@@ -256,8 +268,18 @@ class AirServer:
             threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
     def _serve(self, sock):
-        state = {"peer": None}
         stream = sock.makefile("rwb")
+        lock = threading.Lock()
+
+        def send(message):
+            with lock:
+                try:
+                    stream.write(json.dumps(message).encode() + b"\n")
+                    stream.flush()
+                except (OSError, ValueError):  # the central went away
+                    pass
+
+        state = {"peer": None, "send": send}
         try:
             for line in stream:
                 try:
@@ -267,8 +289,7 @@ class AirServer:
                 except Exception as exc:
                     code = getattr(exc, "att_error", None)
                     answer = {"att_error": code} if code is not None else {"error": "%s: %s" % (type(exc).__name__, exc)}
-                stream.write(json.dumps(answer).encode() + b"\n")
-                stream.flush()
+                send(answer)
         except OSError:
             pass
         finally:
@@ -307,6 +328,10 @@ class AirServer:
             return peer.execute_write(request["commit"])
         if op == "pair":
             return peer.pair()
+        if op == "listen":
+            send = state["send"]
+            return peer.listen(lambda handle, data: send({"event": "notify", "handle": handle, "data": data.hex()}),
+                               lambda: send({"event": "lost"}))
         if op == "disconnect":
             return peer.disconnect()
         raise ValueError("unknown op %r" % op)
@@ -318,11 +343,31 @@ class RemoteAir:
     def __init__(self, address):
         host, _, port = address.rpartition(":")
         try:
-            self._sock = socket.create_connection((host or "127.0.0.1", int(port)), timeout=_REMOTE_TIMEOUT_S)
+            self._sock = socket.create_connection((host or "127.0.0.1", int(port)))
         except (OSError, ValueError) as exc:
             raise DeviceNotFound("no simulated BLE radio at %s: %s" % (address, exc)) from exc
         self._stream = self._sock.makefile("rwb")
         self._lock = threading.Lock()
+        self._answers = queue.Queue()
+        self.on_notify = None  # callback(handle, data) once a peer listens
+        self.on_lost = None
+        threading.Thread(target=self._read, name="ble-air-client", daemon=True).start()
+
+    def _read(self):
+        """Answers go to the request waiting for them, events to the listener."""
+        try:
+            for line in self._stream:
+                message = json.loads(line)
+                event = message.get("event")
+                if event == "notify" and self.on_notify is not None:
+                    self.on_notify(message["handle"], bytes.fromhex(message["data"]))
+                elif event == "lost" and self.on_lost is not None:
+                    self.on_lost()
+                elif event is None:
+                    self._answers.put(message)
+        except (OSError, ValueError):
+            pass
+        self._answers.put(None)
 
     def request(self, op, **fields):
         fields["op"] = op
@@ -330,12 +375,11 @@ class RemoteAir:
             try:
                 self._stream.write(json.dumps(fields).encode() + b"\n")
                 self._stream.flush()
-                line = self._stream.readline()
-            except OSError as exc:
+                answer = self._answers.get(timeout=_REMOTE_TIMEOUT_S)
+            except (OSError, queue.Empty) as exc:
                 raise ConnectionError("simulated radio unreachable: %s" % exc) from exc
-        if not line:
+        if answer is None:
             raise ConnectionError("the virtual board went away")
-        answer = json.loads(line)
         if "ok" in answer:
             return answer["ok"]
         if "lost" in answer:
@@ -360,6 +404,7 @@ class _RemotePeer:
         self._remote = remote
         self.central_mtu = central_mtu
         self.mtu = 23
+        self._connected = True
 
     def exchange_mtu(self, mtu=None):
         self.mtu = self._remote.request("exchange_mtu", mtu=mtu or self.central_mtu)
@@ -387,8 +432,23 @@ class _RemotePeer:
     def pair(self):
         return self._remote.request("pair")
 
+    def listen(self, on_notify, on_lost=None):
+        def lost():
+            self._connected = False
+            if on_lost is not None:
+                on_lost()
+
+        self._remote.on_notify = on_notify
+        self._remote.on_lost = lost
+        self._remote.request("listen")
+
+    @property
+    def connected(self):
+        return self._connected
+
     def disconnect(self):
         try:
             self._remote.request("disconnect")
         finally:
+            self._connected = False
             self._remote._sock.close()

@@ -17,6 +17,10 @@ What the board code sees follows PLATFORM.md §A5 (``extmod/modbluetooth.c``,
   the central (or ``gattc_exchange_mtu``) asks and is reported by ``_IRQ_MTU_EXCHANGED``.
 * Characteristics with the encrypted read/write flags answer ATT 0x05 on an unencrypted
   link; ``pair()`` (Just Works) encrypts it.
+* Notifications: NimBLE adds a CCCD to every notify/indicate characteristic and keeps its
+  value per connection (no IRQ for it); ``gatts_write(..., send_update=True)`` notifies
+  the connections that subscribed, ``gatts_notify`` one connection whatever its CCCD; a
+  notification carries at most MTU-3 bytes (the rest is cut off).
 
 Timing. Board Python runs on two threads, the main task (its asyncio loop) and the NimBLE
 thread, and as on the board a GIL lets one of them run at a time: the NimBLE thread holds
@@ -344,6 +348,16 @@ class _Connection:
         self.closed = False
         self.central_mtu = ATT_MTU_DEFAULT
         self.prepared = []  # (handle, offset, bytes)
+        self.cccds = {}  # CCCD handle -> its 2-byte value on this connection
+        self.on_notify = None  # the central's callback(value_handle, data), run on the NimBLE thread
+        self.on_lost = None  # the central's callback() when the link goes (any thread)
+
+    def close(self):
+        """The link is gone: the central hears of it."""
+        if not self.closed:
+            self.closed = True
+            if self.on_lost is not None:
+                self.on_lost()
 
 
 # ---------------------------------------------------------------- the stack
@@ -389,6 +403,7 @@ class _Stack:
         """The GAP and GATT services NimBLE always registers (handles 1-9)."""
         self.attributes = {}
         self.services = []
+        self.cccd_of = {}  # value handle -> its CCCD's handle
         self._next_handle = 1
         self._add_service(UUID(0x1800), [(UUID(0x2A00), FLAG_READ, (), "gap_name"), (UUID(0x2A01), FLAG_READ, (), b"\x00\x00")])
         self._add_service(UUID(0x1801), [(UUID(0x2A05), FLAG_INDICATE, (), b"")])
@@ -413,7 +428,9 @@ class _Stack:
                 handles.append(value.handle)
             descs = []
             if flags & (FLAG_NOTIFY | FLAG_INDICATE):
-                descs.append(self._new_attribute(UUID(0x2902), "cccd", value=b"\x00\x00"))
+                cccd = self._new_attribute(UUID(0x2902), "cccd", value=b"\x00\x00")
+                self.cccd_of[value.handle] = cccd.handle
+                descs.append(cccd)
             for desc_uuid, desc_flags in descriptors:
                 desc = self._new_attribute(desc_uuid, "descriptor", desc_flags)
                 desc.entry = _Entry()
@@ -561,7 +578,7 @@ class _Stack:
         conn = self.connections.pop(conn_handle, None)
         if conn is None:
             return
-        conn.closed = True
+        conn.close()
         if self.active:
             self.invoke(_IRQ_CENTRAL_DISCONNECT, (conn_handle, 0, conn.address))
 
@@ -607,6 +624,8 @@ class _Stack:
 
     def _value_for_read(self, conn, handle):
         attr = self._attribute(conn, handle, False)
+        if attr.kind == "cccd":
+            return conn.cccds.get(handle, b"\x00\x00")
         if attr.entry is None:
             return self.gap_name.encode() if getattr(attr, "gap_name", False) else attr.value
         result = self.invoke(_IRQ_GATTS_READ_REQUEST, (conn.handle, handle))
@@ -629,6 +648,11 @@ class _Stack:
 
     def _store(self, conn, attr, data):
         """``characteristic_access_cb`` for a write: copy what fits, then the write IRQ (return ignored)."""
+        if attr.kind == "cccd":
+            if len(data) != 2:
+                raise AttErrorResponse(ATT_INVALID_VALUE_LENGTH)
+            conn.cccds[attr.handle] = bytes(data)
+            return
         if attr.entry is None:
             attr.value = bytes(data)
             return
@@ -676,6 +700,23 @@ class _Stack:
     def gattc_exchange_mtu(self, conn_handle, client_mtu):
         self.exchange_mtu(conn_handle, client_mtu)
 
+    def set_listener(self, conn_handle, on_notify, on_lost):
+        conn = self.connection(conn_handle)
+        conn.on_notify = on_notify
+        conn.on_lost = on_lost
+
+    def notify(self, conn_handle, value_handle, data, subscribed_only):
+        """An ATT Handle Value Notification to one connection (none if it has not subscribed and
+        ``subscribed_only``), cut to MTU-3 bytes."""
+        conn = self.connections.get(conn_handle)
+        if conn is None or conn.closed or not self.active:
+            return
+        cccd = conn.cccds.get(self.cccd_of.get(value_handle), b"\x00\x00")
+        if subscribed_only and not cccd[0] & 1:
+            return
+        if conn.on_notify is not None:
+            conn.on_notify(value_handle, bytes(data[: conn.mtu - 3]))
+
 
 _STACK = _Stack()
 
@@ -712,7 +753,7 @@ class BLE:
                 _STACK.active = False  # no IRQs while NimBLE shuts down
                 _STACK.advertising = False
                 for conn in _STACK.connections.values():
-                    conn.closed = True
+                    conn.close()
                 _STACK.connections = {}
                 _STACK._table_reset()
         return _STACK.active
@@ -769,7 +810,7 @@ class BLE:
         conn = _STACK.connections.get(conn_handle)
         if conn is None or conn.closed:
             return False
-        conn.closed = True  # the central's next request fails; the IRQ follows on the NimBLE thread
+        conn.close()  # the central's next request fails; the IRQ follows on the NimBLE thread
         _STACK.post(_STACK.disconnect, conn_handle)
         return True
 
@@ -817,6 +858,16 @@ class BLE:
             if len(data) > entry.alloc:
                 entry.alloc = len(data)
             entry.data = data
+        if send_update:
+            for conn_handle in list(_STACK.connections):
+                _STACK.post(_STACK.notify, conn_handle, value_handle, data, True)
+
+    def gatts_notify(self, conn_handle, value_handle, data=None):
+        self._need_active()
+        if data is None:
+            with _STACK._db_lock:
+                data = self._entry(value_handle).data
+        _STACK.post(_STACK.notify, conn_handle, value_handle, bytes(data), False)
 
     def gatts_set_buffer(self, value_handle, length, append=False):
         self._need_active()
@@ -870,6 +921,11 @@ class Peer:
     def pair(self):
         """Just Works pairing: the link is encrypted afterwards."""
         return _STACK.submit(_STACK.pair, self.conn_handle)
+
+    def listen(self, on_notify, on_lost=None):
+        """Hand every notification to ``on_notify(value_handle, data)`` (on the NimBLE thread) and
+        call ``on_lost()`` when the link goes, whichever side ends it (on any thread)."""
+        _STACK.submit(_STACK.set_listener, self.conn_handle, on_notify, on_lost)
 
     def disconnect(self):
         """The central ends the connection."""

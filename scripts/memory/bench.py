@@ -15,7 +15,9 @@ ESP32-sized objects) when it is there, and the 64-bit one from PyPI always — i
   interned-name pool (which MicroPython never frees);
 * the allocation of each handshake message and the security-2 critical path in units at the
   smallest security-2 heap (``probe_handshake.py``);
-* the heap each module keeps (``probe_modules.py``).
+* the heap each module keeps (``probe_modules.py``);
+* with ``--improv``, the same security-1 run with Improv Wi-Fi listening on the console
+  (``improv_serial``): what Improv adds (off, the default, it loads nothing).
 
 Prints a table per VM and writes everything to ``build/memory.json``.
 """
@@ -71,12 +73,11 @@ class Flash:
     boot.py, main.py (or the watcher), the settings."""
 
     def __init__(self, work, variant):
-        self.path = os.path.join(work, "flash-" + variant)
+        self.path = tempfile.mkdtemp(prefix="flash-%s-" % variant, dir=work)  # one per VM: both have "py"
         self.romfs = None
-        os.makedirs(self.path)
         deploy = [sys.executable, os.path.join(ROOT, "scripts", "deploy.py")]
         if variant == "mpy":
-            build = os.path.join(work, "mpy")
+            build = tempfile.mkdtemp(prefix="mpy-", dir=work)
             subprocess.run(deploy + ["mpy", "--out", build], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             shutil.copytree(os.path.join(build, "lib"), os.path.join(self.path, "lib"))
         elif variant == "romfs":
@@ -98,9 +99,9 @@ class Flash:
         shutil.copy(os.path.join(ROOT, "main.py"), os.path.join(self.path, "app.py"))
         shutil.copy(os.path.join(HERE, "watch_main.py"), os.path.join(self.path, "main.py"))
 
-    def settings(self, level, port):
+    def settings(self, level, port, improv=False):
         with open(os.path.join(self.path, "wifiprov.json"), "w") as f:
-            json.dump({"transport": "softap", "security": level, "http_port": port}, f)
+            json.dump({"transport": "softap", "security": level, "http_port": port, "improv_serial": improv}, f)
 
     def _drop(self, name):
         try:
@@ -112,9 +113,9 @@ class Flash:
 class Run:
     """One boot of the virtual board at a heap size, provisioned by the host CLI."""
 
-    def __init__(self, vm, heap, flash, level, work):
+    def __init__(self, vm, heap, flash, level, work, improv=False):
         self.port = free_port()
-        flash.settings(level, self.port)
+        flash.settings(level, self.port, improv)
         state = tempfile.mkdtemp(dir=work)
         world = os.path.join(state, "world.json")
         with open(world, "w") as f:
@@ -166,10 +167,10 @@ class Run:
         self._console.close()
 
 
-def provisions(vm, heap, flash, level, work, repeat):
+def provisions(vm, heap, flash, level, work, repeat, improv=False):
     """True if every one of ``repeat`` boots at ``heap`` provisions."""
     for _ in range(repeat):
-        run = Run(vm, heap, flash, level, work)
+        run = Run(vm, heap, flash, level, work, improv)
         try:
             if not run.provision():
                 return False
@@ -178,23 +179,23 @@ def provisions(vm, heap, flash, level, work, repeat):
     return True
 
 
-def smallest_heap(vm, flash, level, work, repeat, low=16 * 1024, high=768 * 1024):
+def smallest_heap(vm, flash, level, work, repeat, low=16 * 1024, high=768 * 1024, improv=False):
     """The smallest heap (a multiple of 4 KB) in which provisioning works ``repeat`` times out of ``repeat``."""
-    if not provisions(vm, high, flash, level, work, repeat):
+    if not provisions(vm, high, flash, level, work, repeat, improv):
         raise SystemExit("security %d does not provision even with a %d KB heap on %s" % (level, high // 1024, vm))
     while high - low > STEP:
         middle = (low + high) // 2 // STEP * STEP
-        if provisions(vm, middle, flash, level, work, repeat):
+        if provisions(vm, middle, flash, level, work, repeat, improv):
             high = middle
         else:
             low = middle
     return high
 
 
-def held_after(vm, flash, level, work, heap):
+def held_after(vm, flash, level, work, heap, improv=False):
     """(held bytes, of which the interned-name pool grew) while the application runs after provisioning."""
     flash.watched()
-    run = Run(vm, heap, flash, level, work)
+    run = Run(vm, heap, flash, level, work, improv)
     try:
         if not run.provision() or not run.wait_for(r"memory: after \d+[\s\S]*n_total_bytes", 15):
             raise SystemExit("the held-heap run did not finish; console:\n" + run.console())
@@ -272,7 +273,7 @@ def modules(vm, lib):
     return found
 
 
-def bench_vm(name, vm, variants, levels, repeat, work):
+def bench_vm(name, vm, variants, levels, repeat, work, improv=False):
     report = {"vm": vm, "fakes": fakes_heap(vm), "variants": {}}
     for variant in variants:
         flash = Flash(work, variant)
@@ -286,6 +287,12 @@ def bench_vm(name, vm, variants, levels, repeat, work):
                                        "held_names": qstrs}
             if level and variant != "romfs":
                 result["levels"][level]["alloc"] = handshake(vm, level, lib, 4 * 1024 * 1024, work, "alloc")
+        if improv:
+            print("== %s, %s, security 1 with improv_serial: bisecting the heap" % (name, variant), flush=True)
+            heap = smallest_heap(vm, flash, 1, work, repeat, improv=True)
+            held, qstrs = held_after(vm, flash, 1, work, heap + 8 * STEP, improv=True)
+            result["improv_serial"] = {"heap": heap, "board_heap": heap - report["fakes"], "held": held,
+                                       "held_names": qstrs}
         if variant == "romfs":
             continue  # the probes below load the library from files
         if 2 in levels:
@@ -309,6 +316,11 @@ def print_report(name, report, targets):
                 kib(row["held_names"]),
                 "%s / %s KB" % (kib(alloc["alloc Cmd0"]), kib(alloc["alloc Cmd1"])) if alloc else "-"))
     for variant, result in report["variants"].items():
+        if "improv_serial" in result:
+            row = result["improv_serial"]
+            print("| .%s | 1 + improv_serial | %s KB | %s KB | %s KB (%s KB) | - |" % (
+                variant, kib(row["heap"]), kib(row["board_heap"]), kib(row["held"]), kib(row["held_names"])))
+    for variant, result in report["variants"].items():
         if "sec2_time" in result:
             timing = result["sec2_time"]
             print("\n.%s: security-2 critical path at the smallest security-2 heap: %.2f units (unit %.0f ms)"
@@ -330,6 +342,8 @@ def main(argv=None):
     parser.add_argument("--variants", default="py,mpy,romfs",
                         help="how the library is deployed on the 32-bit VM: py, mpy, romfs (default all three; "
                         "the 64-bit VM: py)")
+    parser.add_argument("--improv", action="store_true",
+                        help="also security 1 with Improv Wi-Fi listening on the console (improv_serial)")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
     vms = []
@@ -343,7 +357,8 @@ def main(argv=None):
     work = tempfile.mkdtemp(prefix="wifiprov-memory-")
     try:
         for name, vm, variants in vms:
-            reports[name] = bench_vm(name, vm, variants, levels, args.repeat, tempfile.mkdtemp(dir=work))
+            reports[name] = bench_vm(name, vm, variants, levels, args.repeat, tempfile.mkdtemp(dir=work),
+                                     args.improv)
             print_report(name, reports[name], targets)
     finally:
         shutil.rmtree(work, ignore_errors=True)

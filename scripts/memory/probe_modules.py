@@ -22,6 +22,7 @@ LEAF_FIRST = (
     "wifiprov.security0",
     "wifiprov.x25519", "wifiprov.aes_block", "wifiprov.aes_ctr", "wifiprov.security1",
     "wifiprov.sha512", "wifiprov.srp6a", "wifiprov.aes_gcm", "wifiprov.security2", "wifiprov.srp_verifier",
+    "wifiprov.improv", "wifiprov.improv_serial",  # only with improv_ble / improv_serial (improv_ble needs aioble)
 )
 
 

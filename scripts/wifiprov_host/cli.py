@@ -18,6 +18,7 @@ from wifiprov_host.errors import (
     WifiTimeout,
 )
 from wifiprov_host.flow import Run, RunOptions
+from wifiprov_host.improv_flow import ImprovRun
 from wifiprov_host.prompt import Prompter
 from wifiprov_host.report import Reporter
 from wifiprov_host.transport import ConnectionDropped, DeviceNotFound, TransportError
@@ -60,6 +61,7 @@ examples:
   %(prog)s --qr '{"ver":"v1","name":"PROV_1A2B3C","pop":"abcd1234","transport":"ble"}' --pick-strongest --passphrase secret --json
   %(prog)s --transport softap --sec_ver 2 --sec2_username wifiprov --sec2_pwd abcd1234 --ssid MyAP --passphrase secret
   %(prog)s --sec2_gen_cred --sec2_username wifiprov --sec2_pwd abcd1234 --write-config wifiprov.json
+  %(prog)s --transport improv-serial --port /dev/ttyUSB0 --ssid MyAP --passphrase secret
 """
 
 
@@ -72,9 +74,10 @@ def build_parser(prog="prov.py"):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     esp = parser.add_argument_group("esp_prov options (same meaning as in esp_prov.py)")
-    esp.add_argument("--transport", type=str.lower, choices=("softap", "httpd", "ble"),
-                     help="link to the device: softap/httpd = HTTP to the device's SoftAP server, ble = Bluetooth LE "
-                          "(required unless --qr or --sec2_gen_cred)")
+    esp.add_argument("--transport", type=str.lower, choices=("softap", "httpd", "ble", "improv-serial"),
+                     help="link to the device: softap/httpd = HTTP to the device's SoftAP server, ble = Bluetooth LE, "
+                          "improv-serial = Improv Wi-Fi on the USB serial console (--port; no radio needed; "
+                          "the board needs improv_serial) (required unless --qr or --sec2_gen_cred)")
     esp.add_argument("--service_name", metavar="NAME",
                      help="ble: the device's advertised name (e.g. PROV_1A2B3C); softap/httpd: host[:port] of the "
                           "HTTP server (default 192.168.4.1:80; a SoftAP name such as PROV_1A2B3C means that default)")
@@ -127,6 +130,9 @@ def build_parser(prog="prov.py"):
     more.add_argument("--ble-sim", metavar="HOST:PORT",
                       help="ble: use the simulated radio of a virtual board (scripts/vboard.py --transport ble) "
                            "instead of a Bluetooth adapter")
+    more.add_argument("--port", metavar="PORT",
+                      help="improv-serial: the board's serial port, any pyserial URL (/dev/ttyUSB0, a pty, socket://)")
+    more.add_argument("--baud", type=int, default=115200, help="improv-serial: baud rate (default 115200)")
     more.add_argument("--encoding", default="utf-8", choices=("utf-8", "latin-1"),
                       help="bytes of PoP, SSID, passphrase and custom data (default utf-8 like the phone apps; "
                            "latin-1 is what esp_prov sends). SRP6a credentials are always UTF-8.")
@@ -174,6 +180,10 @@ def parse_args(argv, prog="prov.py"):
         parser.error("--service_name is required for the ble transport")
     if args.ble_sim and args.transport != "ble":
         parser.error("--ble-sim goes with --transport ble")
+    if (args.transport == "improv-serial") != bool(args.port):
+        parser.error("--transport improv-serial and --port go together")
+    if args.transport == "improv-serial" and (args.reset or args.reprov or args.custom_data or args.proto_ver):
+        parser.error("Improv has no --reset, --reprov, --custom_data or --proto_ver")
     if args.reset and args.reprov:
         parser.error("--reset and --reprov exclude each other")
     if args.timeout < 0 or args.poll_interval < 0 or args.failure_polls < 0:
@@ -194,7 +204,15 @@ def run_options(args):
 
 
 def open_transport(args):
-    """The real transport for ``args`` (HTTP or BLE)."""
+    """The real transport for ``args`` (HTTP, BLE, or the Improv serial link)."""
+    if args.transport == "improv-serial":
+        import serial
+
+        from wifiprov_host.improv_serial import ImprovSerialLink
+        try:
+            return ImprovSerialLink(serial.serial_for_url(args.port, baudrate=args.baud, timeout=0.05))
+        except (serial.SerialException, ValueError) as exc:
+            raise DeviceNotFound("cannot open %s: %s" % (args.port, exc)) from exc
     if args.transport == "ble" and args.ble_sim:
         from devsim.ble_central import open_sim_ble
         return open_sim_ble(args.service_name, args.ble_sim, scan_timeout=args.ble_scan_timeout)
@@ -266,11 +284,14 @@ def main(argv=None, transport_factory=open_transport, random_bytes=os.urandom, s
             _gen_cred(args, reporter, random_bytes)
         else:
             transport = transport_factory(args)
-            address = getattr(transport, "address", None)
+            address = getattr(transport, "address", None) or args.port
             reporter.step("connect", "Talking to %s over %s" % (address or args.service_name or "the device",
                                                                  args.transport),
                           transport=args.transport, service_name=args.service_name, address=address)
-            Run(run_options(args), transport, reporter, prompter, random_bytes, sleep, clock).execute()
+            if args.transport == "improv-serial":
+                ImprovRun(run_options(args), transport, reporter, prompter).execute()
+            else:
+                Run(run_options(args), transport, reporter, prompter, random_bytes, sleep, clock).execute()
     except KeyboardInterrupt as exc:
         code, error = EXIT_INTERRUPTED, exc
     except Exception as exc:  # every failure ends as a documented exit code and one message

@@ -47,11 +47,13 @@ class NetworkNotInScan(ProvError):
 
 
 class WifiFailed(ProvError):
-    """The device could not join the network; ``reason`` is "AuthError" or "NetworkNotFound"."""
+    """The device could not join the network; ``reason`` is "AuthError", "NetworkNotFound" or, over Improv,
+    "UnableToConnect"."""
 
     MESSAGES = {
         "AuthError": "Wi-Fi authentication failed (wrong passphrase?)",
         "NetworkNotFound": "Wi-Fi network not found (wrong SSID or out of range?)",
+        "UnableToConnect": "Wi-Fi connection failed (Improv gives no reason: wrong passphrase, or out of range?)",
     }
 
     def __init__(self, reason):

@@ -15,6 +15,14 @@ MAX_SSID_BYTES = 32
 MAX_PASSPHRASE_BYTES = 63
 
 
+def encode(text, encoding):
+    """The bytes sent for ``text`` (``UsageError`` if ``encoding`` cannot hold it)."""
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        raise UsageError("%r cannot be sent as %s (try --encoding utf-8)" % (text, encoding)) from exc
+
+
 @dataclass
 class RunOptions:
     """What a run needs; field names follow esp_prov's flags."""
@@ -52,10 +60,7 @@ class Run:
         self.client = ProvClient(transport, trace=reporter.exchange)
 
     def _text(self, text):
-        try:
-            return text.encode(self.opts.encoding)
-        except UnicodeEncodeError as exc:
-            raise UsageError("%r cannot be sent as %s (try --encoding utf-8)" % (text, self.opts.encoding)) from exc
+        return encode(text, self.opts.encoding)
 
     def execute(self):
         """Run to the end; raises a :mod:`wifiprov_host.errors` / transport error on failure."""
