@@ -34,13 +34,15 @@ $(error make flash needs a MicroPython image: make flash PORT=$(PORT) FIRMWARE=E
 endif
 endif
 
-.PHONY: help setup demo test bench gen mip mpy deploy erase new-secret repl monitor hil flash firmware
+.PHONY: help setup demo test bench memory romfs gen mip mpy deploy erase new-secret repl monitor hil flash firmware
 
 help:
 	@echo "host (no board needed):"
 	@echo "  make demo      set everything up, then run the demo on the virtual board (see README)"
 	@echo "  make test      set up if needed, then run the whole host test-suite (pytest host_tests)"
 	@echo "  make bench     handshake benchmark on the real MicroPython runtime (v1.27 and v1.23) and CPython"
+	@echo "  make memory    memory benchmark: smallest heap per security level on the unix-port VMs, heap held after"
+	@echo "  make romfs     build/wifiprov.romfs: the library for firmware with a ROMFS partition (code runs from flash)"
 	@echo "  make gen       regenerate lib/wifiprov/pbmessages.py and the host *_pb2 from proto/"
 	@echo "  make mip       regenerate the mip packages (package.json, package-softap.json) from lib/"
 	@echo "  make mpy       compile lib/ to .mpy in build/mpy/ (MPY_COMPAT=1.22: build/mpy-1.22/; MPY_OUT=dir)"
@@ -91,6 +93,12 @@ bench: setup
 	$(NODE) $(MP) --mp old --script scripts/bench_handshakes.py
 	@echo "== CPython"
 	PYTHONPATH=scripts/devsim:lib $(PY) scripts/bench_handshakes.py
+
+memory: setup
+	$(PY) scripts/memory/bench.py
+
+romfs: .venv/.installed
+	+$(DEPLOY) romfs $(DRY_RUN)
 
 mip: .venv/.installed
 	$(PY) scripts/gen_mip.py

@@ -9,8 +9,9 @@ ESP32-sized objects) when it is there, and the 64-bit one from PyPI always — i
   the virtual board (``scripts/vboard.py --runtime micropython``, the example main.py and the
   library deployed to its file system) does a full SoftAP provisioning driven by the host CLI:
   scan, custom data, SetConfig/ApplyConfig, status, then the application running; per
-  security level, from ``.py`` and (32-bit VM) from ``.mpy``. "Board heap" is that minus the
-  heap the simulated hardware keeps (a board has it in C);
+  security level, from ``.py`` and (32-bit VM) from ``.mpy`` and from a ROMFS image (the
+  bytecode in flash, as ROMFS or frozen firmware runs it; the image is not counted). "Board
+  heap" is that minus the heap the simulated hardware keeps (a board has it in C);
 * the heap held after provisioning while the application runs, and how much of it is the
   interned-name pool (which MicroPython never frees);
 * the allocation of each handshake message and the security-2 critical path in units at the
