@@ -11,44 +11,15 @@ chunks (its GC frees nothing until a call returns).
 """
 
 import gc
-import json
 import sys
-import time
 
-try:
-    from time import ticks_diff, ticks_us
-except ImportError:  # CPython
-
-    def ticks_us():
-        return int(time.perf_counter() * 1000000)
-
-    def ticks_diff(a, b):
-        return a - b
-
+from benchlib import heap, load_vectors, median, ticks_diff, ticks_us
 
 ROUNDS = 7
-VECTOR_DIRS = ("/vectors", "host_tests/vectors")
-
-
-def load_vectors(name):
-    for folder in VECTOR_DIRS:
-        try:
-            with open(folder + "/" + name) as f:
-                return json.load(f)
-        except OSError:
-            pass
-    raise OSError("vectors not found: " + name)
-
-
 def unhex(text):
     import binascii
 
     return binascii.unhexlify(text)
-
-
-def heap():
-    gc.collect()
-    return gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
 
 
 heap_start = heap()
@@ -148,11 +119,6 @@ for _ in range(ROUNDS):
     for item in items:
         samples[item.name].append(timed(item))
 rand.set_source(None)
-
-
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
 
 
 unit = median(samples["unit"])

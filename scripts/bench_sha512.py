@@ -24,34 +24,17 @@ WebAssembly runner collect between chunks (its GC frees nothing until a call ret
 """
 
 import gc
-import json
 import sys
-import time
 
-try:
-    from time import ticks_diff, ticks_us
-except ImportError:  # CPython
-
-    def ticks_us():
-        return int(time.perf_counter() * 1000000)
-
-    def ticks_diff(a, b):
-        return a - b
-
+from benchlib import heap, load_vectors, median, ticks_diff, ticks_us
 
 ROUNDS = 5
 BLOCKS = 16
 TIME_MS = 500
-VECTOR_DIRS = ("/vectors", "host_tests/vectors")
 HAS_HEAP = hasattr(gc, "mem_alloc")
 
 if "--pure" in sys.argv:
     sys.modules["wifiprov.sha512_viper"] = None
-
-
-def heap():
-    gc.collect()
-    return gc.mem_alloc() if HAS_HEAP else 0
 
 
 import wifiprov  # noqa: E402  (the package itself is not what is measured)
@@ -67,16 +50,6 @@ from wifiprov import rand, srp6a  # noqa: E402
 from wifiprov.sha512 import sha512  # noqa: E402
 
 
-def load_vectors(name):
-    for folder in VECTOR_DIRS:
-        try:
-            with open(folder + "/" + name) as f:
-                return json.load(f)
-        except OSError:
-            pass
-    raise OSError("vectors not found: " + name)
-
-
 def measure(call, collector_on=False):
     """(µs, bytes allocated) of one ``call()``; the allocation is only counted with the collector off."""
     gc.collect()
@@ -89,11 +62,6 @@ def measure(call, collector_on=False):
     after = gc.mem_alloc() if HAS_HEAP else 0
     gc.enable()
     return us, after - before
-
-
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
 
 
 def timed_blocks(h, data):
