@@ -69,7 +69,9 @@ class Defaults(unittest.TestCase):
         self.assertEqual(config.defaults()["app_info"], [])
 
 
-class FromFile(unittest.TestCase):
+class _SettingsFile(unittest.TestCase):
+    """A scratch settings file per test: ``_write(text)`` returns its path."""
+
     def setUp(self):
         self.path = _scratch("wifiprov_settings.json")
 
@@ -79,10 +81,15 @@ class FromFile(unittest.TestCase):
         except OSError:
             pass
 
-    def _load(self, text):
+    def _write(self, text):
         with open(self.path, "w") as f:
             f.write(text)
-        return config.load(self.path)
+        return self.path
+
+
+class FromFile(_SettingsFile):
+    def _load(self, text):
+        return config.load(self._write(text))
 
     def test_values_override_defaults(self):
         settings = self._load(
@@ -191,23 +198,15 @@ class Errors(unittest.TestCase):
         self.assertEqual(ctx.exception.key, "pop")
 
 
-class BoardFallback(unittest.TestCase):
+class BoardFallback(_SettingsFile):
     """``load`` (what the board runs) keeps provisioning possible: harmless settings fall back."""
 
     def setUp(self):
-        self.path = _scratch("wifiprov_fallback.json")
+        super().setUp()
         self.errors = []
 
-    def tearDown(self):
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
-
     def _load(self, text):
-        with open(self.path, "w") as f:
-            f.write(text)
-        return config.load(self.path, None, self.errors.append)
+        return config.load(self._write(text), None, self.errors.append)
 
     def test_too_long_ble_name_falls_back_to_the_default_name(self):
         settings = self._load('{"transport": "ble", "service_name": "%s", "security": 0}' % ("x" * 30))
