@@ -7,27 +7,22 @@ the password (or the username changes), and keeps them beside it. Clients get th
 the QR payload, the only place it is shown.
 """
 
-import hashlib
 from binascii import hexlify
 
 from micropython import const
 
 from wifiprov.config import RANDOM_SECRET
 from wifiprov.rand import random_bytes
+from wifiprov.store import read_blob, seal, unseal
 
 _NAMESPACE = "wifiprov"  # shared with the credential store (different keys)
 _POP_KEY = "pop"
 _SEC2_KEY = "sec2"
 _MAGIC = b"WS\x01"
-_DIGEST = const(4)
 _RECORD_MAX = const(1024)  # username (<= 255) + password + salt + verifier (<= 384) + framing
 # 32 symbols (5 bits each) without look-alikes (0/o, 1/l): 16 of them are 80 bits.
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _SECRET_LEN = const(16)
-
-
-def _digest(data):
-    return hashlib.sha256(data).digest()[:_DIGEST]
 
 
 def encode_record(fields):
@@ -35,16 +30,13 @@ def encode_record(fields):
     body = bytearray(_MAGIC)
     for field in fields:
         body += len(field).to_bytes(2, "big") + field
-    return bytes(body) + _digest(body)
+    return seal(bytes(body))
 
 
 def decode_record(data):
     """The list of byte strings in an NVS blob, or ``None`` if it is not a whole, intact record."""
-    data = bytes(data)
-    if len(data) < len(_MAGIC) + _DIGEST or data[:3] != _MAGIC:
-        return None
-    body = data[:-_DIGEST]
-    if _digest(body) != data[-_DIGEST:]:
+    body = unseal(data, _MAGIC, len(_MAGIC))
+    if body is None:
         return None
     fields = []
     pos = len(_MAGIC)
@@ -65,12 +57,8 @@ def new_secret():
 
 
 def _load(nvs, key):
-    buf = bytearray(_RECORD_MAX)
-    try:
-        length = nvs.get_blob(key, buf)
-    except OSError:  # not there yet
-        return None
-    return decode_record(memoryview(buf)[:length])
+    blob = read_blob(nvs, key, bytearray(_RECORD_MAX))
+    return None if blob is None else decode_record(blob)
 
 
 def _save(nvs, key, fields):

@@ -26,22 +26,46 @@ def _digest(data):
     return hashlib.sha256(data).digest()[:_DIGEST]
 
 
+def seal(body):
+    """``body`` followed by its check value (the first 4 bytes of its SHA-256)."""
+    return body + _digest(body)
+
+
+def unseal(data, magic, min_body):
+    """The body of sealed ``data`` that starts with ``magic`` and holds at least ``min_body``
+    bytes, or ``None`` when it is cut off, foreign or damaged."""
+    data = bytes(data)
+    if len(data) < min_body + _DIGEST or data[: len(magic)] != magic:
+        return None
+    body = data[:-_DIGEST]
+    if _digest(body) != data[-_DIGEST:]:
+        return None
+    return body
+
+
+def read_blob(nvs, key, buf):
+    """The NVS blob ``key`` read into ``buf`` (a memoryview of its bytes), or ``None`` when it is
+    missing or longer than ``buf``."""
+    try:
+        length = nvs.get_blob(key, buf)
+    except OSError:
+        return None
+    return memoryview(buf)[:length]
+
+
 def encode_record(seq, ssid, passphrase):
     """The record bytes for ``seq``, ``ssid`` (≤ 32 bytes) and ``passphrase`` (≤ 64 bytes)."""
     if len(ssid) > _SSID_MAX or len(passphrase) > _PASSPHRASE_MAX:
         raise ValueError("credentials too long")
     body = _MAGIC + (seq & _SEQ_MASK).to_bytes(4, "big") + bytes((len(ssid),)) + ssid
     body += bytes((len(passphrase),)) + passphrase
-    return body + _digest(body)
+    return seal(body)
 
 
 def decode_record(data):
     """``(seq, ssid, passphrase)`` from record bytes, or ``None`` if they are not a whole, intact record."""
-    data = bytes(data)
-    if len(data) < _HEADER + 2 + _DIGEST or data[:3] != _MAGIC:
-        return None
-    body = data[:-_DIGEST]
-    if _digest(body) != data[-_DIGEST:]:
+    body = unseal(data, _MAGIC, _HEADER + 2)
+    if body is None:
         return None
     pos = _HEADER
     ssid_len = body[pos]
@@ -68,11 +92,8 @@ class NvsStore:
         self._buf = bytearray(RECORD_MAX)
 
     def _slot(self, key):
-        try:
-            length = self._nvs.get_blob(key, self._buf)
-        except OSError:  # missing, or longer than any record we write
-            return None
-        return decode_record(memoryview(self._buf)[:length])
+        blob = read_blob(self._nvs, key, self._buf)
+        return None if blob is None else decode_record(blob)
 
     def _newest(self):
         """``(index, record)`` of the newest valid slot, or ``(None, None)``; also the slot list."""
